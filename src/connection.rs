@@ -1,0 +1,201 @@
+//! Connections (connector.md §1): the native mirror of WIT `connection`, resolved into a tenant
+//! base and an authentication method. Secrets are wrapped in [`Secret`], whose Debug never shows
+//! them.
+
+use crate::error::{ConnectorError, Result};
+use crate::tenant::{normalize_tenant, TenantBase};
+use std::fmt;
+
+/// A credential; `Debug` prints `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// OAuth 2.0 grant types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    /// The host runs the authorization-code flow and passes the access token in.
+    AuthorizationCode,
+    /// The component fetches tokens itself.
+    ClientCredentials,
+}
+
+/// An OAuth 2.0 connection as given (mirrors WIT `oauth2-connection`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuth2Connection {
+    pub grant_type: GrantType,
+    pub tenant: Option<String>,
+    pub authorize_url: Option<String>,
+    pub token_url: String,
+    pub scopes: Option<String>,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub access_token: Option<Secret>,
+}
+
+/// A connection as given (mirrors WIT `connection`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// API key.
+    ApiKey { api_key: Secret, tenant: String },
+    /// OAuth 2.0.
+    OAuth2(OAuth2Connection),
+}
+
+/// Default scopes for OAuth connections; `offline_access` is what yields a refresh token.
+pub const DEFAULT_SCOPES: &str = "user_default offline_access";
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// A ready bearer token (API key or a host-supplied access token).
+    Bearer(Secret),
+    /// Machine-to-machine: tokens fetched from `token_url` and cached in host storage.
+    ClientCredentials { token_url: String, client_id: String, client_secret: Secret, scopes: String },
+}
+
+/// A validated connection: where to send requests and how to authenticate them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The tenant; the only host the component sends requests to.
+    pub tenant: TenantBase,
+    /// Authentication.
+    pub auth: Auth,
+}
+
+fn required(value: &str, input: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(ConnectorError::invalid(input, format!("{input} is required")));
+    }
+    Ok(())
+}
+
+fn tenant_from(raw: &str, input: &str) -> Result<TenantBase> {
+    normalize_tenant(raw).map_err(|message| ConnectorError::invalid(input, format!("{input} {message}")))
+}
+
+/// Validates a connection and resolves its tenant; nothing is sent.
+pub fn resolve(connection: &Connection) -> Result<Resolved> {
+    match connection {
+        Connection::ApiKey { api_key, tenant } => {
+            required(&api_key.0, "apiKey")?;
+            required(tenant, "tenant")?;
+            Ok(Resolved { tenant: tenant_from(tenant, "tenant")?, auth: Auth::Bearer(api_key.clone()) })
+        }
+        Connection::OAuth2(oauth) => resolve_oauth(oauth),
+    }
+}
+
+fn resolve_oauth(oauth: &OAuth2Connection) -> Result<Resolved> {
+    required(&oauth.client_id, "clientId")?;
+    required(&oauth.client_secret.0, "clientSecret")?;
+    required(&oauth.token_url, "tokenUrl")?;
+    let given_tenant = oauth.tenant.as_deref().filter(|t| !t.trim().is_empty());
+    let tenant = match given_tenant {
+        Some(raw) => tenant_from(raw, "tenant")?,
+        None => tenant_from(&oauth.token_url, "tokenUrl")?,
+    };
+    if !tenant.same_origin(oauth.token_url.trim()) {
+        return Err(ConnectorError::invalid(
+            "tokenUrl",
+            format!("must be on the tenant host {}", tenant.origin()),
+        ));
+    }
+    let auth = match oauth.grant_type {
+        GrantType::AuthorizationCode => {
+            let token = oauth.access_token.clone().filter(|t| !t.0.trim().is_empty());
+            Auth::Bearer(token.ok_or_else(|| {
+                ConnectorError::invalid("accessToken", "accessToken is required for the authorization_code grant")
+            })?)
+        }
+        GrantType::ClientCredentials => Auth::ClientCredentials {
+            token_url: oauth.token_url.trim().to_string(),
+            client_id: oauth.client_id.trim().to_string(),
+            client_secret: oauth.client_secret.clone(),
+            scopes: oauth
+                .scopes
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .unwrap_or(DEFAULT_SCOPES)
+                .to_string(),
+        },
+    };
+    Ok(Resolved { tenant, auth })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oauth(grant_type: GrantType) -> OAuth2Connection {
+        OAuth2Connection {
+            grant_type,
+            tenant: None,
+            authorize_url: None,
+            token_url: "https://acme.eu.qlikcloud.com/oauth/token".into(),
+            scopes: None,
+            client_id: "cid".into(),
+            client_secret: Secret("SENTINEL-SECRET".into()),
+            access_token: Some(Secret("tok".into())),
+        }
+    }
+
+    fn invalid_input(result: Result<Resolved>) -> String {
+        match result {
+            Err(ConnectorError::InvalidInput { input, .. }) => input,
+            other => panic!("expected invalid-input, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn api_key_resolves_tenant() {
+        let conn = Connection::ApiKey { api_key: Secret("k".into()), tenant: "acme.eu".into() };
+        assert_eq!(resolve(&conn).unwrap().tenant.origin(), "https://acme.eu.qlikcloud.com");
+    }
+
+    #[test]
+    fn api_key_missing_fields_are_named() {
+        let conn = Connection::ApiKey { api_key: Secret("".into()), tenant: "acme".into() };
+        assert_eq!(invalid_input(resolve(&conn)), "apiKey");
+        let conn = Connection::ApiKey { api_key: Secret("k".into()), tenant: " ".into() };
+        assert_eq!(invalid_input(resolve(&conn)), "tenant");
+        let conn = Connection::ApiKey { api_key: Secret("k".into()), tenant: "http://evil.example.com".into() };
+        assert_eq!(invalid_input(resolve(&conn)), "tenant");
+    }
+
+    #[test]
+    fn oauth_tenant_derives_from_token_url() {
+        let resolved = resolve(&Connection::OAuth2(oauth(GrantType::ClientCredentials))).unwrap();
+        assert_eq!(resolved.tenant.origin(), "https://acme.eu.qlikcloud.com");
+        match resolved.auth {
+            Auth::ClientCredentials { scopes, .. } => assert_eq!(scopes, DEFAULT_SCOPES),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn oauth_token_url_must_be_on_tenant() {
+        let mut o = oauth(GrantType::ClientCredentials);
+        o.tenant = Some("other".into());
+        assert_eq!(invalid_input(resolve(&Connection::OAuth2(o))), "tokenUrl");
+    }
+
+    #[test]
+    fn authorization_code_needs_access_token() {
+        let mut o = oauth(GrantType::AuthorizationCode);
+        o.access_token = None;
+        assert_eq!(invalid_input(resolve(&Connection::OAuth2(o))), "accessToken");
+    }
+
+    #[test]
+    fn secret_debug_is_masked() {
+        let o = oauth(GrantType::ClientCredentials);
+        assert!(!format!("{o:?}").contains("SENTINEL-SECRET"));
+    }
+}

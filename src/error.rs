@@ -1,0 +1,94 @@
+//! The connector's error type: the native mirror of the WIT `error` variant.
+
+use crate::qlik_error::QlikError;
+
+/// Every way an export can fail (mirrors WIT `types.error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectorError {
+    /// An input is missing or malformed; nothing was sent.
+    InvalidInput { input: String, message: String },
+    /// 401.
+    Unauthorized(QlikError),
+    /// 403.
+    Forbidden(QlikError),
+    /// 404.
+    NotFound(QlikError),
+    /// 409 or 412.
+    Conflict(QlikError),
+    /// 429 left after the retries.
+    RateLimited { retry_after_seconds: Option<u32>, error: QlikError },
+    /// Any other error status.
+    Api(QlikError),
+    /// No answer in time.
+    Timeout(String),
+    /// The request could not be sent, or the connection broke.
+    Transport(String),
+    /// A 2xx answer that is not what the API promises.
+    InvalidResponse(String),
+}
+
+impl ConnectorError {
+    /// An `invalid-input` error naming `input`.
+    pub fn invalid(input: &str, message: impl Into<String>) -> Self {
+        ConnectorError::InvalidInput { input: input.to_string(), message: message.into() }
+    }
+
+    /// Maps an error status answered by Qlik to its kind (connector.md §3).
+    pub fn from_qlik(error: QlikError) -> Self {
+        match error.status {
+            401 => ConnectorError::Unauthorized(error),
+            403 => ConnectorError::Forbidden(error),
+            404 => ConnectorError::NotFound(error),
+            409 | 412 => ConnectorError::Conflict(error),
+            429 => ConnectorError::RateLimited { retry_after_seconds: None, error },
+            _ => ConnectorError::Api(error),
+        }
+    }
+
+    /// The WIT case name, e.g. `not-found`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConnectorError::InvalidInput { .. } => "invalid-input",
+            ConnectorError::Unauthorized(_) => "unauthorized",
+            ConnectorError::Forbidden(_) => "forbidden",
+            ConnectorError::NotFound(_) => "not-found",
+            ConnectorError::Conflict(_) => "conflict",
+            ConnectorError::RateLimited { .. } => "rate-limited",
+            ConnectorError::Api(_) => "api",
+            ConnectorError::Timeout(_) => "timeout",
+            ConnectorError::Transport(_) => "transport",
+            ConnectorError::InvalidResponse(_) => "invalid-response",
+        }
+    }
+}
+
+/// Result of connector operations.
+pub type Result<T> = std::result::Result<T, ConnectorError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qe(status: u16) -> QlikError {
+        QlikError { status, code: None, title: "t".into(), detail: None, trace_id: None }
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        let table = [
+            (400, "api"),
+            (401, "unauthorized"),
+            (403, "forbidden"),
+            (404, "not-found"),
+            (409, "conflict"),
+            (412, "conflict"),
+            (422, "api"),
+            (429, "rate-limited"),
+            (500, "api"),
+            (503, "api"),
+        ];
+        for (status, kind) in table {
+            assert_eq!(ConnectorError::from_qlik(qe(status)).kind(), kind, "status {status}");
+        }
+    }
+}
