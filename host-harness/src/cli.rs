@@ -1,0 +1,177 @@
+//! The CLI's commands (the binary only parses arguments and calls these).
+
+use crate::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
+use crate::runtime::{Harness, HarnessOptions, Outcome};
+use crate::sim::{self, SimConfig};
+use anyhow::{bail, Context as _};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Header of the generated component.yaml.
+pub const YAML_HEADER: &str = "# Generated from the component's manifest by `qlik-harness manifest`; do not edit.\n";
+
+/// Arguments of `call`.
+#[derive(clap::Args)]
+pub struct CallArgs {
+    /// Export key (e.g. createSpace) or WIT name (create-space).
+    pub key: String,
+    /// Connection JSON, or @file.
+    #[arg(long)]
+    pub connection: String,
+    /// Input JSON object, or @file.
+    #[arg(long, default_value = "{}")]
+    pub input: String,
+    /// Directory for the component's storage (trigger state, cached tokens).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Another host the component may reach (besides Qlik Cloud hosts and loopback); repeatable.
+    #[arg(long = "allow-host")]
+    pub allow_hosts: Vec<String>,
+    /// Send every request to this host:port over plain http (e.g. a simulated tenant).
+    #[arg(long)]
+    pub route_to: Option<String>,
+    /// Cap on the first-byte timeout, in milliseconds.
+    #[arg(long)]
+    pub first_byte_timeout_ms: Option<u64>,
+}
+
+/// Arguments of `simulate`.
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// Port (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The API key the tenant accepts.
+    #[arg(long, default_value = "sim-api-key")]
+    pub api_key: String,
+    /// Seed for generated records.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// The text of an argument, or of the file it names with `@`.
+pub fn read_arg(value: &str) -> anyhow::Result<String> {
+    match value.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}")),
+        None => Ok(value.to_string()),
+    }
+}
+
+/// The first line of a message.
+pub fn one_line(message: &str) -> String {
+    message.lines().next().unwrap_or_default().to_string()
+}
+
+/// A one-line summary of a component error (never contains secrets: the component puts none in errors).
+pub fn describe_error(error: &Value) -> String {
+    let kind = error["kind"].as_str().unwrap_or("error");
+    let field = |k: &str| error[k].as_str().map(str::to_string);
+    let text = match kind {
+        "invalid-input" => format!("{}: {}", field("input").unwrap_or_default(), field("message").unwrap_or_default()),
+        "timeout" | "transport" | "invalid-response" => field("message").unwrap_or_default(),
+        _ => {
+            let mut parts = vec![error["status"].to_string()];
+            parts.extend(field("code"));
+            parts.extend(field("title"));
+            if let Some(detail) = field("detail") {
+                parts.push(format!("({detail})"));
+            }
+            parts.join(" ")
+        }
+    };
+    one_line(&format!("{kind}: {text}"))
+}
+
+async fn harness(component: Option<PathBuf>, state_dir: Option<PathBuf>, outbound: OutboundPolicy) -> anyhow::Result<Harness> {
+    Harness::new(HarnessOptions { component, state_dir, outbound, cache_dir: None })
+}
+
+/// `exports`: prints every export as JSON.
+pub async fn exports(component: Option<PathBuf>) -> anyhow::Result<i32> {
+    let harness = harness(component, None, OutboundPolicy::default()).await?;
+    let manifest = harness.manifest().await?;
+    let mut out = Vec::new();
+    for (group, kind) in [("actions", "action"), ("dataSources", "data-source"), ("triggers", "trigger")] {
+        for entry in manifest[group].as_array().into_iter().flatten() {
+            let inputs: Vec<String> = entry["inputs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|i| format!("{}{}", i["key"].as_str().unwrap_or_default(), if i["required"] == true { "*" } else { "" }))
+                .collect();
+            out.push(json!({"kind": kind, "key": entry["key"], "witName": entry["witName"], "interface": entry["interface"], "inputs": inputs}));
+        }
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(0)
+}
+
+/// The outbound policy of a `call`: defaults plus the given hosts plus the connection's tenant host.
+fn call_policy(args: &CallArgs, connection: &Value) -> OutboundPolicy {
+    let mut allowed: Vec<String> = DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect();
+    allowed.extend(args.allow_hosts.iter().cloned());
+    for key in ["tenant", "tokenUrl"] {
+        if let Some(raw) = connection[key].as_str() {
+            let host = raw.trim().trim_start_matches("https://").trim_start_matches("http://");
+            let host = host.split(['/', ':']).next().unwrap_or_default();
+            if host.contains('.') {
+                allowed.push(host.to_string());
+            }
+        }
+    }
+    OutboundPolicy {
+        allowed_hosts: allowed,
+        route_to: args.route_to.clone(),
+        max_first_byte_timeout: args.first_byte_timeout_ms.map(Duration::from_millis),
+    }
+}
+
+/// `call`: runs one export.
+pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<i32> {
+    let connection: Value = serde_json::from_str(&read_arg(&args.connection)?).context("--connection is not valid JSON")?;
+    let input: Value = serde_json::from_str(&read_arg(&args.input)?).context("--input is not valid JSON")?;
+    if !input.is_object() {
+        bail!("--input must be a JSON object");
+    }
+    let policy = call_policy(&args, &connection);
+    let harness = harness(component, args.state_dir.clone(), policy).await?;
+    match harness.call(&args.key, &connection, &input).await? {
+        Outcome::Ok(value) => {
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            Ok(0)
+        }
+        Outcome::Err(error) => {
+            println!("{}", json!({ "error": error }));
+            eprintln!("qlik-harness: {}", describe_error(&error));
+            Ok(1)
+        }
+    }
+}
+
+/// `simulate`: serves the simulated tenant until Ctrl-C.
+pub async fn simulate(args: SimulateArgs) -> anyhow::Result<i32> {
+    let handle = sim::start(SimConfig { port: args.port, api_key: args.api_key, seed: args.seed }).await?;
+    println!(
+        "{}",
+        json!({"url": handle.url(), "apiKey": handle.api_key(), "clientId": handle.client_id(), "clientSecret": handle.client_secret()})
+    );
+    use std::io::Write as _;
+    std::io::stdout().flush()?;
+    eprintln!("Simulated Qlik tenant at {} (control API under {}/__sim/). Ctrl-C stops it.", handle.url(), handle.url());
+    tokio::signal::ctrl_c().await?;
+    handle.shutdown().await;
+    Ok(0)
+}
+
+/// The manifest as component.yaml text.
+pub fn manifest_yaml(manifest: &Value) -> anyhow::Result<String> {
+    Ok(format!("{YAML_HEADER}{}", serde_yaml::to_string(manifest)?))
+}
+
+/// `manifest`: prints component.yaml.
+pub async fn manifest(component: Option<PathBuf>) -> anyhow::Result<i32> {
+    let harness = harness(component, None, OutboundPolicy::default()).await?;
+    print!("{}", manifest_yaml(&harness.manifest().await?)?);
+    Ok(0)
+}

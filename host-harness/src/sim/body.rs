@@ -1,0 +1,66 @@
+//! The hyper body type of every response: a complete body, or a truncated one that sends part
+//! of its bytes under a larger `Content-Length` and then aborts the connection.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+use tokio::time::Sleep;
+
+/// How long a truncated body waits (so the partial bytes get flushed) before aborting.
+const TRUNCATE_STALL: Duration = Duration::from_millis(50);
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A response body.
+pub(crate) enum SimBody {
+    /// The whole body; its exact length becomes `Content-Length`.
+    Full(Option<Bytes>),
+    /// A partial body; the caller sets a larger `Content-Length` header.
+    Truncated { part: Option<Bytes>, stall: Option<Pin<Box<Sleep>>> },
+}
+
+impl SimBody {
+    pub fn full(bytes: Bytes) -> Self {
+        SimBody::Full((!bytes.is_empty()).then_some(bytes))
+    }
+
+    pub fn truncated(part: Bytes) -> Self {
+        SimBody::Truncated { part: (!part.is_empty()).then_some(part), stall: None }
+    }
+}
+
+impl Body for SimBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            SimBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            SimBody::Truncated { part, stall } => {
+                if let Some(bytes) = part.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                }
+                let sleep = stall.get_or_insert_with(|| Box::pin(tokio::time::sleep(TRUNCATE_STALL)));
+                match sleep.as_mut().poll(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(()) => Poll::Ready(Some(Err("response truncated by an injected fault".into()))),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, SimBody::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            SimBody::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            SimBody::Truncated { .. } => SizeHint::default(),
+        }
+    }
+}

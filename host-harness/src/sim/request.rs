@@ -1,0 +1,64 @@
+//! The parsed incoming request every handler reads.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use serde_json::Value;
+
+/// One request, with its body already read.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub method: Method,
+    pub path: String,
+    /// The raw query string, "" when there is none.
+    pub raw_query: String,
+    /// Decoded query pairs in order.
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Trace id of this request (`x-request-id`, `traceId` in error bodies).
+    pub trace_id: String,
+}
+
+impl Ctx {
+    pub fn new(parts: http::request::Parts, body: Bytes, trace_id: String) -> Self {
+        let raw_query = parts.uri.query().unwrap_or("").to_string();
+        let query = url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        Ctx {
+            method: parts.method,
+            path: parts.uri.path().to_string(),
+            raw_query,
+            query,
+            headers: parts.headers,
+            body,
+            trace_id,
+        }
+    }
+
+    /// The first value of query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A header value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Whether the request declares a form-encoded body.
+    pub fn is_form(&self) -> bool {
+        self.header("content-type")
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The bearer token of the `Authorization` header.
+    pub fn bearer(&self) -> Option<&str> {
+        let value = self.header("authorization")?.trim();
+        let (scheme, token) = value.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    }
+}

@@ -1,0 +1,158 @@
+//! The HTTP server: accepts loopback connections, serves each with hyper's HTTP/1.1 connection
+//! (keep-alive), and runs every request through faults, the tenant router and the request log.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::body::SimBody;
+use super::clock::http_date;
+use super::control;
+use super::faults::{self, BodyFault, Fault};
+use super::reply::Reply;
+use super::request::Ctx;
+use super::router;
+use super::state::State;
+
+pub(crate) type Shared = Arc<Mutex<State>>;
+
+/// Returned by the service to make hyper close the connection without answering.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by the simulator")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Accepts connections until `stop` changes or its sender is dropped.
+pub(crate) async fn serve(listener: TcpListener, shared: Shared, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => spawn_connection(stream, shared.clone(), stop.clone()),
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+}
+
+fn spawn_connection(stream: TcpStream, shared: Shared, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let _ = stream.set_nodelay(true);
+        let service = service_fn(move |req| handle(shared.clone(), req));
+        let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+        tokio::pin!(conn);
+        tokio::select! {
+            _ = conn.as_mut() => {}
+            _ = stop.changed() => {}
+        }
+    });
+}
+
+fn lock(shared: &Shared) -> MutexGuard<'_, State> {
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A response ready to send: what is logged, and how the body goes on the wire.
+struct Prepared {
+    reply: Reply,
+    truncated: bool,
+}
+
+async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBody>, Dropped> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+    let ctx = Ctx::new(parts, body, lock(&shared).trace_id());
+    if control::is_control_path(&ctx.path) {
+        let mut st = lock(&shared);
+        let reply = control::handle(&mut st, &ctx);
+        return Ok(send(stamp(&st, &ctx, reply), false));
+    }
+    let (seq, fault) = arrive(&shared, &ctx);
+    if let Some(ms) = fault.as_ref().and_then(|f| f.delay_ms) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let mut st = lock(&shared);
+    let Some(prepared) = respond(&mut st, &ctx, fault.as_ref()) else {
+        st.log.finish(seq, None);
+        return Err(Dropped);
+    };
+    let reply = stamp(&st, &ctx, prepared.reply);
+    st.log.finish(seq, Some(&reply));
+    Ok(send(reply, prepared.truncated))
+}
+
+/// Logs the request and takes the first fault matching it.
+fn arrive(shared: &Shared, ctx: &Ctx) -> (u64, Option<Fault>) {
+    let mut st = lock(shared);
+    let seq = st.log.begin(ctx);
+    (seq, st.faults.take(ctx.method.as_str(), &ctx.path))
+}
+
+/// The response to a tenant request under `fault`; `None` drops the connection. Status faults
+/// answer without running the request; body faults run it, then corrupt its body.
+fn respond(st: &mut State, ctx: &Ctx, fault: Option<&Fault>) -> Option<Prepared> {
+    let whole = |reply| Some(Prepared { reply, truncated: false });
+    let Some(fault) = fault else { return whole(router::handle(st, ctx)) };
+    if fault.drop {
+        return None;
+    }
+    match (fault.body, fault.status) {
+        (Some(kind), status) => Some(corrupt(router::handle(st, ctx), kind, status)),
+        (None, Some(_)) => whole(faults::status_reply(fault, &ctx.path, &ctx.trace_id)),
+        (None, None) => whole(router::handle(st, ctx)),
+    }
+}
+
+fn corrupt(mut reply: Reply, kind: BodyFault, status: Option<u16>) -> Prepared {
+    if let Some(status) = status.and_then(|s| http::StatusCode::from_u16(s).ok()) {
+        reply.status = status;
+    }
+    match kind {
+        BodyFault::Malformed => {
+            reply.body = Bytes::from_static(faults::MALFORMED_BODY.as_bytes());
+            reply.set_header("content-type", "application/json");
+            Prepared { reply, truncated: false }
+        }
+        BodyFault::Truncated => {
+            let full = reply.body.len();
+            let declared = full.max(1) * 2;
+            reply.body = reply.body.slice(..full / 2);
+            reply.set_header("content-length", declared.to_string());
+            Prepared { reply, truncated: true }
+        }
+    }
+}
+
+/// Adds the `Date` (simulated clock) and `x-request-id` headers every response carries.
+fn stamp(st: &State, ctx: &Ctx, mut reply: Reply) -> Reply {
+    reply.set_header("date", http_date(st.now()));
+    reply.set_header("x-request-id", ctx.trace_id.clone());
+    reply
+}
+
+fn send(reply: Reply, truncated: bool) -> Response<SimBody> {
+    let body = if truncated { SimBody::truncated(reply.body.clone()) } else { SimBody::full(reply.body.clone()) };
+    let mut response = Response::new(body);
+    *response.status_mut() = reply.status;
+    for (name, value) in &reply.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}
