@@ -20,12 +20,19 @@ struct Resp {
 
 impl Resp {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     fn text(&self) -> String {
@@ -34,9 +41,17 @@ impl Resp {
 }
 
 /// Sends one request with `Connection: close`; `None` when the server closed without answering.
-async fn raw_request(base: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<Resp> {
+async fn raw_request(
+    base: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<Resp> {
     let host = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).await.expect("connect to simulator");
+    let mut stream = TcpStream::connect(host)
+        .await
+        .expect("connect to simulator");
     let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -65,16 +80,26 @@ fn parse_response(raw: &[u8]) -> Option<Resp> {
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
     assert!(
-        !headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")),
+        !headers
+            .iter()
+            .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")),
         "the simulator is expected to send Content-Length bodies"
     );
     let mut body = raw[split + 4..].to_vec();
-    let declared = headers.iter().find(|(n, _)| n == "content-length").map(|(_, v)| v.parse::<usize>().unwrap());
+    let declared = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map(|(_, v)| v.parse::<usize>().unwrap());
     let complete = declared.is_none_or(|len| body.len() >= len);
     if let Some(len) = declared {
         body.truncate(len);
     }
-    Some(Resp { status, headers, body, complete })
+    Some(Resp {
+        status,
+        headers,
+        body,
+        complete,
+    })
 }
 
 /// A started simulator plus request helpers.
@@ -84,7 +109,9 @@ struct Sim {
 
 impl Sim {
     async fn start() -> Sim {
-        Sim { handle: start(SimConfig::default()).await.expect("start simulator") }
+        Sim {
+            handle: start(SimConfig::default()).await.expect("start simulator"),
+        }
     }
 
     fn url(&self) -> String {
@@ -95,8 +122,16 @@ impl Sim {
         format!("Bearer {}", self.handle.api_key())
     }
 
-    async fn send(&self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-        raw_request(&self.url(), method, target, headers, body).await.expect("a response")
+    async fn send(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
+        raw_request(&self.url(), method, target, headers, body)
+            .await
+            .expect("a response")
     }
 
     /// A tenant API call with the API key.
@@ -106,31 +141,63 @@ impl Sim {
 
     async fn api_as(&self, auth: &str, method: &str, target: &str, body: Option<Value>) -> Resp {
         let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        let headers = [("Authorization", auth), ("Content-Type", "application/json")];
+        let headers = [
+            ("Authorization", auth),
+            ("Content-Type", "application/json"),
+        ];
         self.send(method, target, &headers, &bytes).await
     }
 
     /// A control API call; asserts a 2xx answer.
     async fn ctl(&self, method: &str, path: &str, body: Value) -> Value {
-        let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
-        let r = self.send(method, path, &[("Content-Type", "application/json")], &bytes).await;
-        assert!((200..300).contains(&r.status), "{method} {path} -> {} {}", r.status, r.text());
+        let bytes = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let r = self
+            .send(
+                method,
+                path,
+                &[("Content-Type", "application/json")],
+                &bytes,
+            )
+            .await;
+        assert!(
+            (200..300).contains(&r.status),
+            "{method} {path} -> {} {}",
+            r.status,
+            r.text()
+        );
         r.json()
     }
 
     async fn seed(&self, body: Value) -> Vec<String> {
         let created = self.ctl("POST", "/__sim/seed", body).await;
-        created["created"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+        created["created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
     }
 
     async fn token_json(&self, body: Value) -> Resp {
-        self.send("POST", "/oauth/token", &[("Content-Type", "application/json")], body.to_string().as_bytes()).await
+        self.send(
+            "POST",
+            "/oauth/token",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+        .await
     }
 
     async fn client_credentials(&self) -> String {
         let r = self
-            .token_json(json!({ "grant_type": "client_credentials", "client_id": self.handle.client_id(),
-                                "client_secret": self.handle.client_secret() }))
+            .token_json(
+                json!({ "grant_type": "client_credentials", "client_id": self.handle.client_id(),
+                                "client_secret": self.handle.client_secret() }),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
         r.json()["access_token"].as_str().unwrap().to_string()
@@ -142,13 +209,25 @@ fn assert_spaces_error(r: &Resp, status: u16, code: &str) {
     assert_eq!(r.header("content-type"), Some("application/json"));
     let body = r.json();
     assert_eq!(body["errors"][0]["code"], code, "{body}");
-    assert!(body["errors"][0]["title"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
-    assert!(body["traceId"].as_str().is_some_and(|t| t.len() == 32), "{body}");
-    assert_eq!(Some(body["traceId"].as_str().unwrap()), r.header("x-request-id"));
+    assert!(
+        body["errors"][0]["title"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["traceId"].as_str().is_some_and(|t| t.len() == 32),
+        "{body}"
+    );
+    assert_eq!(
+        Some(body["traceId"].as_str().unwrap()),
+        r.header("x-request-id")
+    );
 }
 
 fn parse_rfc3339(value: &Value) -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::DateTime::parse_from_rfc3339(value.as_str().expect("a date-time string")).expect("RFC 3339")
+    chrono::DateTime::parse_from_rfc3339(value.as_str().expect("a date-time string"))
+        .expect("RFC 3339")
 }
 
 fn date_header(r: &Resp) -> SystemTime {
@@ -172,12 +251,18 @@ async fn rejects_missing_or_wrong_credentials_with_qlik_error_bodies() {
     assert_eq!(none.json()["errors"][0]["title"], "Unauthorized");
     assert!(none.json()["errors"][0]["detail"].is_string());
 
-    let wrong = sim.api_as("Bearer nope", "GET", "/api/v1/spaces", None).await;
+    let wrong = sim
+        .api_as("Bearer nope", "GET", "/api/v1/spaces", None)
+        .await;
     assert_spaces_error(&wrong, 401, "HTTP-401");
 
     let users = sim.api_as("Basic abc", "GET", "/api/v1/users", None).await;
     assert_eq!(users.status, 401);
-    assert_eq!(users.json()["errors"][0]["status"], 401, "users errors carry a numeric status");
+    assert_eq!(
+        users.json()["errors"][0]["status"],
+        401,
+        "users errors carry a numeric status"
+    );
 
     let ok = sim.api("GET", "/api/v1/spaces", None).await;
     assert_eq!(ok.status, 200);
@@ -188,8 +273,14 @@ async fn rejects_missing_or_wrong_credentials_with_qlik_error_bodies() {
 async fn creates_reads_updates_and_deletes_spaces() {
     let sim = Sim::start().await;
     let base = sim.url();
-    let created = sim.api("POST", "/api/v1/spaces", Some(json!({"name": "Finance (dev)", "type": "shared",
-                                                              "description": "Dev space"}))).await;
+    let created = sim
+        .api(
+            "POST",
+            "/api/v1/spaces",
+            Some(json!({"name": "Finance (dev)", "type": "shared",
+                                                              "description": "Dev space"})),
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let space = created.json();
     let id = space["id"].as_str().unwrap().to_string();
@@ -197,59 +288,136 @@ async fn creates_reads_updates_and_deletes_spaces() {
     assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
     assert_eq!(space["name"], "Finance (dev)");
     assert_eq!(space["type"], "shared");
-    assert_eq!(space["links"]["self"]["href"], format!("{base}/api/v1/spaces/{id}"));
-    assert_eq!(space["links"]["assignments"]["href"], format!("{base}/api/v1/spaces/{id}/assignments"));
+    assert_eq!(
+        space["links"]["self"]["href"],
+        format!("{base}/api/v1/spaces/{id}")
+    );
+    assert_eq!(
+        space["links"]["assignments"]["href"],
+        format!("{base}/api/v1/spaces/{id}/assignments")
+    );
     assert!(space["meta"]["actions"].is_array() && space["meta"]["assignableRoles"].is_array());
     assert!(space["tenantId"].as_str().is_some_and(|t| t.len() == 32));
     let created_at = parse_rfc3339(&space["createdAt"]);
 
-    let dup = sim.api("POST", "/api/v1/spaces", Some(json!({"name": "FINANCE (DEV)", "type": "managed"}))).await;
+    let dup = sim
+        .api(
+            "POST",
+            "/api/v1/spaces",
+            Some(json!({"name": "FINANCE (DEV)", "type": "managed"})),
+        )
+        .await;
     assert_spaces_error(&dup, 409, "SPACES-409");
-    assert_eq!(dup.json()["errors"][0]["title"], "Space name must be unique");
-    let no_type = sim.api("POST", "/api/v1/spaces", Some(json!({"name": "X"}))).await;
+    assert_eq!(
+        dup.json()["errors"][0]["title"],
+        "Space name must be unique"
+    );
+    let no_type = sim
+        .api("POST", "/api/v1/spaces", Some(json!({"name": "X"})))
+        .await;
     assert_spaces_error(&no_type, 400, "HTTP-400");
-    let bad_type = sim.api("POST", "/api/v1/spaces", Some(json!({"name": "X", "type": "personal"}))).await;
+    let bad_type = sim
+        .api(
+            "POST",
+            "/api/v1/spaces",
+            Some(json!({"name": "X", "type": "personal"})),
+        )
+        .await;
     assert_spaces_error(&bad_type, 400, "HTTP-400");
-    let bad_name = sim.api("POST", "/api/v1/spaces", Some(json!({"name": "a/b", "type": "data"}))).await;
+    let bad_name = sim
+        .api(
+            "POST",
+            "/api/v1/spaces",
+            Some(json!({"name": "a/b", "type": "data"})),
+        )
+        .await;
     assert_spaces_error(&bad_name, 400, "HTTP-400");
 
     let got = sim.api("GET", &format!("/api/v1/spaces/{id}"), None).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.json(), space);
-    assert_spaces_error(&sim.api("GET", "/api/v1/spaces/000000000000000000000000", None).await, 404, "HTTP-404");
+    assert_spaces_error(
+        &sim.api("GET", "/api/v1/spaces/000000000000000000000000", None)
+            .await,
+        404,
+        "HTTP-404",
+    );
 
-    sim.ctl("POST", "/__sim/clock", json!({"advanceSeconds": 30})).await;
+    sim.ctl("POST", "/__sim/clock", json!({"advanceSeconds": 30}))
+        .await;
     let ops = json!([{"op": "replace", "path": "/name", "value": "Finance (prod)"},
                      {"op": "replace", "path": "/description", "value": "Prod"}]);
-    let patched = sim.api("PATCH", &format!("/api/v1/spaces/{id}"), Some(ops)).await;
+    let patched = sim
+        .api("PATCH", &format!("/api/v1/spaces/{id}"), Some(ops))
+        .await;
     assert_eq!(patched.status, 200, "{}", patched.text());
     let patched = patched.json();
     assert_eq!(patched["name"], "Finance (prod)");
     assert_eq!(patched["description"], "Prod");
     let updated_at = parse_rfc3339(&patched["updatedAt"]);
-    assert!((updated_at - created_at).num_seconds() >= 29, "updatedAt bumped by the simulated clock");
+    assert!(
+        (updated_at - created_at).num_seconds() >= 29,
+        "updatedAt bumped by the simulated clock"
+    );
     assert_eq!(patched["createdAt"], space["createdAt"]);
 
     let bad_op = json!([{"op": "add", "path": "/name", "value": "x"}]);
-    assert_spaces_error(&sim.api("PATCH", &format!("/api/v1/spaces/{id}"), Some(bad_op)).await, 400, "HTTP-400");
+    assert_spaces_error(
+        &sim.api("PATCH", &format!("/api/v1/spaces/{id}"), Some(bad_op))
+            .await,
+        400,
+        "HTTP-400",
+    );
     let bad_path = json!([{"op": "replace", "path": "/type", "value": "data"}]);
-    assert_spaces_error(&sim.api("PATCH", &format!("/api/v1/spaces/{id}"), Some(bad_path)).await, 400, "HTTP-400");
-    sim.api("POST", "/api/v1/spaces", Some(json!({"name": "Other", "type": "data"}))).await;
+    assert_spaces_error(
+        &sim.api("PATCH", &format!("/api/v1/spaces/{id}"), Some(bad_path))
+            .await,
+        400,
+        "HTTP-400",
+    );
+    sim.api(
+        "POST",
+        "/api/v1/spaces",
+        Some(json!({"name": "Other", "type": "data"})),
+    )
+    .await;
     let taken = json!([{"op": "replace", "path": "/name", "value": "other"}]);
-    assert_spaces_error(&sim.api("PATCH", &format!("/api/v1/spaces/{id}"), Some(taken)).await, 409, "SPACES-409");
+    assert_spaces_error(
+        &sim.api("PATCH", &format!("/api/v1/spaces/{id}"), Some(taken))
+            .await,
+        409,
+        "SPACES-409",
+    );
 
-    let put = sim.api("PUT", &format!("/api/v1/spaces/{id}"), Some(json!({"description": "Put"}))).await;
+    let put = sim
+        .api(
+            "PUT",
+            &format!("/api/v1/spaces/{id}"),
+            Some(json!({"description": "Put"})),
+        )
+        .await;
     assert_eq!(put.status, 200);
     assert_eq!(put.json()["description"], "Put");
     assert_eq!(put.json()["name"], "Finance (prod)");
 
-    let deleted = sim.api("DELETE", &format!("/api/v1/spaces/{id}"), None).await;
+    let deleted = sim
+        .api("DELETE", &format!("/api/v1/spaces/{id}"), None)
+        .await;
     assert_eq!(deleted.status, 204);
     assert!(deleted.body.is_empty());
-    assert_spaces_error(&sim.api("DELETE", &format!("/api/v1/spaces/{id}"), None).await, 404, "HTTP-404");
+    assert_spaces_error(
+        &sim.api("DELETE", &format!("/api/v1/spaces/{id}"), None)
+            .await,
+        404,
+        "HTTP-404",
+    );
 
-    let full = sim.seed(json!({"resource": "spaces", "count": 1, "nonEmpty": true})).await;
-    let refused = sim.api("DELETE", &format!("/api/v1/spaces/{}", full[0]), None).await;
+    let full = sim
+        .seed(json!({"resource": "spaces", "count": 1, "nonEmpty": true}))
+        .await;
+    let refused = sim
+        .api("DELETE", &format!("/api/v1/spaces/{}", full[0]), None)
+        .await;
     assert_spaces_error(&refused, 412, "SPACES-412");
 
     let changes = sim.ctl("GET", "/__sim/changes", Value::Null).await;
@@ -258,18 +426,37 @@ async fn creates_reads_updates_and_deletes_spaces() {
         .unwrap()
         .iter()
         .filter(|c| c["id"] == id.as_str())
-        .map(|c| (c["kind"].as_str().unwrap().to_string(), c["resource"].as_str().unwrap().to_string()))
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_string(),
+                c["resource"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let expect = |k: &str| (k.to_string(), "spaces".to_string());
-    assert_eq!(kinds, vec![expect("created"), expect("updated"), expect("updated"), expect("deleted")]);
-    assert!(changes["changes"].as_array().unwrap().iter().all(|c| c["timestamp"].is_string()));
+    assert_eq!(
+        kinds,
+        vec![
+            expect("created"),
+            expect("updated"),
+            expect("updated"),
+            expect("deleted")
+        ]
+    );
+    assert!(changes["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["timestamp"].is_string()));
 }
 
 #[tokio::test]
 async fn pages_spaces_with_absolute_links_that_keep_other_parameters() {
     let sim = Sim::start().await;
     let base = sim.url();
-    let seeded = sim.seed(json!({"resource": "spaces", "count": 25, "namePrefix": "Page "})).await;
+    let seeded = sim
+        .seed(json!({"resource": "spaces", "count": 25, "namePrefix": "Page "}))
+        .await;
     sim.seed(json!({"resource": "spaces", "count": 3})).await;
     assert_eq!(seeded.len(), 25);
 
@@ -282,46 +469,86 @@ async fn pages_spaces_with_absolute_links_that_keep_other_parameters() {
         assert_eq!(body["meta"]["count"], 25);
         assert_eq!(body["links"]["self"]["href"], format!("{base}{target}"));
         pages.push(body.clone());
-        let Some(next) = body["links"]["next"]["href"].as_str() else { break };
-        assert!(next.starts_with(&format!("{base}/api/v1/spaces?")), "absolute next link: {next}");
+        let Some(next) = body["links"]["next"]["href"].as_str() else {
+            break;
+        };
+        assert!(
+            next.starts_with(&format!("{base}/api/v1/spaces?")),
+            "absolute next link: {next}"
+        );
         for kept in ["limit=10", "sort=-name", "name=page", "next="] {
             assert!(next.contains(kept), "{next} keeps {kept}");
         }
         target = next.trim_start_matches(&base).to_string();
     }
-    let sizes: Vec<usize> = pages.iter().map(|p| p["data"].as_array().unwrap().len()).collect();
+    let sizes: Vec<usize> = pages
+        .iter()
+        .map(|p| p["data"].as_array().unwrap().len())
+        .collect();
     assert_eq!(sizes, vec![10, 10, 5]);
     assert!(pages[0]["links"]["prev"].is_null());
     assert!(pages[1]["links"]["prev"]["href"].is_string());
 
-    let names: Vec<String> =
-        pages.iter().flat_map(|p| p["data"].as_array().unwrap().clone()).map(|s| s["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p["data"].as_array().unwrap().clone())
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(names.len(), 25);
     assert!(names.iter().all(|n| n.starts_with("Page ")));
     let mut sorted = names.clone();
     sorted.sort_by_key(|n| std::cmp::Reverse(n.to_lowercase()));
     assert_eq!(names, sorted, "sort=-name orders by name descending");
-    let mut ids: Vec<String> = pages.iter().flat_map(|p| p["data"].as_array().unwrap().clone())
-        .map(|s| s["id"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p["data"].as_array().unwrap().clone())
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 25, "no record repeats across pages");
 
-    let prev = pages[2]["links"]["prev"]["href"].as_str().unwrap().trim_start_matches(&base).to_string();
+    let prev = pages[2]["links"]["prev"]["href"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches(&base)
+        .to_string();
     assert!(prev.contains("prev=") && !prev.contains("next="));
     let back = sim.api("GET", &prev, None).await.json();
-    assert_eq!(back["data"], pages[1]["data"], "prev from page 3 gives page 2");
+    assert_eq!(
+        back["data"], pages[1]["data"],
+        "prev from page 3 gives page 2"
+    );
 
     let default_page = sim.api("GET", "/api/v1/spaces", None).await.json();
-    assert_eq!(default_page["data"].as_array().unwrap().len(), 10, "default limit 10");
+    assert_eq!(
+        default_page["data"].as_array().unwrap().len(),
+        10,
+        "default limit 10"
+    );
     assert_eq!(default_page["meta"]["count"], 28);
     let big = sim.api("GET", "/api/v1/spaces?limit=500", None).await;
     assert_eq!(big.status, 200, "limits above 100 are clamped");
     assert_eq!(big.json()["data"].as_array().unwrap().len(), 28);
-    let types = sim.api("GET", "/api/v1/spaces?type=managed,data&limit=100", None).await.json();
-    assert!(types["data"].as_array().unwrap().iter().all(|s| s["type"] != "shared"));
+    let types = sim
+        .api("GET", "/api/v1/spaces?type=managed,data&limit=100", None)
+        .await
+        .json();
+    assert!(types["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["type"] != "shared"));
 
-    for bad in ["limit=0", "limit=abc", "sort=updatedAt", "next=zz", "next=6e", "prev=6e303a", "type=personal"] {
+    for bad in [
+        "limit=0",
+        "limit=abc",
+        "sort=updatedAt",
+        "next=zz",
+        "next=6e",
+        "prev=6e303a",
+        "type=personal",
+    ] {
         let r = sim.api("GET", &format!("/api/v1/spaces?{bad}"), None).await;
         assert_spaces_error(&r, 400, "HTTP-400");
     }
@@ -332,25 +559,45 @@ async fn lists_users_and_redirects_me() {
     let sim = Sim::start().await;
     sim.seed(json!({"resource": "users", "count": 30})).await;
 
-    for bad in ["limit=101", "limit=0", "sort=lastUpdatedAt", "totalResults=maybe"] {
+    for bad in [
+        "limit=101",
+        "limit=0",
+        "sort=lastUpdatedAt",
+        "totalResults=maybe",
+    ] {
         let r = sim.api("GET", &format!("/api/v1/users?{bad}"), None).await;
         assert_eq!(r.status, 400, "{bad}");
         assert_eq!(r.json()["errors"][0]["status"], 400);
         assert!(r.json()["traceId"].is_string());
     }
 
-    let first = sim.api("GET", "/api/v1/users?totalResults=true", None).await.json();
+    let first = sim
+        .api("GET", "/api/v1/users?totalResults=true", None)
+        .await
+        .json();
     let data = first["data"].as_array().unwrap();
     assert_eq!(data.len(), 20, "default limit 20");
     assert_eq!(first["totalResults"], 31, "30 seeded plus Sim Admin");
-    let names: Vec<String> = data.iter().map(|u| u["name"].as_str().unwrap().to_lowercase()).collect();
-    assert!(names.windows(2).all(|w| w[0] <= w[1]), "default sort +name: {names:?}");
+    let names: Vec<String> = data
+        .iter()
+        .map(|u| u["name"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(
+        names.windows(2).all(|w| w[0] <= w[1]),
+        "default sort +name: {names:?}"
+    );
     let next = first["links"]["next"]["href"].as_str().unwrap();
     assert!(next.starts_with(&sim.url()) && next.contains("totalResults=true"));
-    let second = sim.api("GET", next.trim_start_matches(&sim.url()), None).await.json();
+    let second = sim
+        .api("GET", next.trim_start_matches(&sim.url()), None)
+        .await
+        .json();
     assert_eq!(second["data"].as_array().unwrap().len(), 11);
     assert!(second["links"]["next"].is_null());
-    let no_total = sim.api("GET", "/api/v1/users?limit=100&sort=-createdAt", None).await.json();
+    let no_total = sim
+        .api("GET", "/api/v1/users?limit=100&sort=-createdAt", None)
+        .await
+        .json();
     assert!(no_total.get("totalResults").is_none());
     assert_eq!(no_total["data"].as_array().unwrap().len(), 31);
 
@@ -364,11 +611,16 @@ async fn lists_users_and_redirects_me() {
     let admin = admin.json();
     assert_eq!(admin["name"], "Sim Admin");
     assert_eq!(admin["status"], "active");
-    assert_eq!(admin["links"]["self"]["href"], format!("{}{location}", sim.url()));
+    assert_eq!(
+        admin["links"]["self"]["href"],
+        format!("{}{location}", sim.url())
+    );
     parse_rfc3339(&admin["createdAt"]);
     parse_rfc3339(&admin["lastUpdatedAt"]);
 
-    let missing = sim.api("GET", "/api/v1/users/000000000000000000000000", None).await;
+    let missing = sim
+        .api("GET", "/api/v1/users/000000000000000000000000", None)
+        .await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.json()["errors"][0]["code"], "USERS-7");
     assert_eq!(missing.json()["errors"][0]["status"], 404);
@@ -377,9 +629,16 @@ async fn lists_users_and_redirects_me() {
 #[tokio::test]
 async fn issues_oauth_tokens_from_json_and_form_bodies_and_revokes_them() {
     let sim = Sim::start().await;
-    let (id, secret) = (sim.handle.client_id().to_string(), sim.handle.client_secret().to_string());
+    let (id, secret) = (
+        sim.handle.client_id().to_string(),
+        sim.handle.client_secret().to_string(),
+    );
 
-    let r = sim.token_json(json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret})).await;
+    let r = sim
+        .token_json(
+            json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let body = r.json();
     assert_eq!(body["token_type"], "bearer");
@@ -390,36 +649,75 @@ async fn issues_oauth_tokens_from_json_and_form_bodies_and_revokes_them() {
     assert!((3590..=3600).contains(&from_now), "{from_now}");
     let json_token = body["access_token"].as_str().unwrap().to_string();
 
-    let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=user_default");
-    let r = sim.send("POST", "/oauth/token", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes()).await;
+    let form = format!(
+        "grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=user_default"
+    );
+    let r = sim
+        .send(
+            "POST",
+            "/oauth/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            form.as_bytes(),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let form_token = r.json()["access_token"].as_str().unwrap().to_string();
     assert_ne!(form_token, json_token);
 
     for token in [&json_token, &form_token] {
-        let ok = sim.api_as(&format!("Bearer {token}"), "GET", "/api/v1/spaces", None).await;
+        let ok = sim
+            .api_as(&format!("Bearer {token}"), "GET", "/api/v1/spaces", None)
+            .await;
         assert_eq!(ok.status, 200);
     }
 
-    let wrong = sim.token_json(json!({"grant_type": "client_credentials", "client_id": id, "client_secret": "x"})).await;
+    let wrong = sim
+        .token_json(
+            json!({"grant_type": "client_credentials", "client_id": id, "client_secret": "x"}),
+        )
+        .await;
     assert_eq!(wrong.status, 401);
-    assert_eq!(wrong.json()["errors"][0]["status"], "401", "oauth errors carry a string status");
+    assert_eq!(
+        wrong.json()["errors"][0]["status"],
+        "401",
+        "oauth errors carry a string status"
+    );
     let unknown = sim.token_json(json!({"grant_type": "client_credentials", "client_id": "who", "client_secret": secret})).await;
     assert_eq!(unknown.status, 401);
-    let missing = sim.token_json(json!({"grant_type": "client_credentials", "client_secret": secret})).await;
+    let missing = sim
+        .token_json(json!({"grant_type": "client_credentials", "client_secret": secret}))
+        .await;
     assert_eq!(missing.status, 400);
-    let grant = sim.token_json(json!({"grant_type": "password", "client_id": id, "client_secret": secret})).await;
+    let grant = sim
+        .token_json(json!({"grant_type": "password", "client_id": id, "client_secret": secret}))
+        .await;
     assert_eq!(grant.status, 400);
 
     let revoked = sim.ctl("POST", "/__sim/oauth/revoke", Value::Null).await;
     assert_eq!(revoked["revoked"], 2);
-    let after = sim.api_as(&format!("Bearer {json_token}"), "GET", "/api/v1/spaces", None).await;
+    let after = sim
+        .api_as(
+            &format!("Bearer {json_token}"),
+            "GET",
+            "/api/v1/spaces",
+            None,
+        )
+        .await;
     assert_spaces_error(&after, 401, "HTTP-401");
-    assert_eq!(sim.api("GET", "/api/v1/spaces", None).await.status, 200, "the API key still works");
+    assert_eq!(
+        sim.api("GET", "/api/v1/spaces", None).await.status,
+        200,
+        "the API key still works"
+    );
 
-    let meta = sim.send("GET", "/.well-known/oauth-authorization-server", &[], b"").await;
+    let meta = sim
+        .send("GET", "/.well-known/oauth-authorization-server", &[], b"")
+        .await;
     assert_eq!(meta.status, 200);
-    assert_eq!(meta.json()["token_endpoint"], format!("{}/oauth/token", sim.url()));
+    assert_eq!(
+        meta.json()["token_endpoint"],
+        format!("{}/oauth/token", sim.url())
+    );
 }
 
 #[tokio::test]
@@ -428,21 +726,37 @@ async fn simulated_clock_drives_date_header_and_token_expiry() {
     let before = sim.api("GET", "/api/v1/spaces", None).await;
     assert!(secs_between(date_header(&before), SystemTime::now()).abs() < 5.0);
 
-    sim.ctl("POST", "/__sim/config", json!({"tokenLifetimeSeconds": 60})).await;
+    sim.ctl("POST", "/__sim/config", json!({"tokenLifetimeSeconds": 60}))
+        .await;
     let token = sim.client_credentials().await;
     let auth = format!("Bearer {token}");
-    assert_eq!(sim.api_as(&auth, "GET", "/api/v1/spaces", None).await.status, 200);
+    assert_eq!(
+        sim.api_as(&auth, "GET", "/api/v1/spaces", None)
+            .await
+            .status,
+        200
+    );
 
-    let clock = sim.ctl("POST", "/__sim/clock", json!({"advanceSeconds": 86400})).await;
+    let clock = sim
+        .ctl("POST", "/__sim/clock", json!({"advanceSeconds": 86400}))
+        .await;
     assert_eq!(clock["offsetSeconds"], 86400);
     let after = sim.api("GET", "/api/v1/spaces", None).await;
     let ahead = secs_between(date_header(&after), SystemTime::now());
-    assert!((86395.0..86405.0).contains(&ahead), "Date header follows the simulated clock: {ahead}");
+    assert!(
+        (86395.0..86405.0).contains(&ahead),
+        "Date header follows the simulated clock: {ahead}"
+    );
     let expired = sim.api_as(&auth, "GET", "/api/v1/spaces", None).await;
     assert_spaces_error(&expired, 401, "HTTP-401");
-    assert!(expired.json()["errors"][0]["detail"].as_str().unwrap().contains("expired"));
+    assert!(expired.json()["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
 
-    let skewed = sim.ctl("POST", "/__sim/clock", json!({"skewSeconds": -120})).await;
+    let skewed = sim
+        .ctl("POST", "/__sim/clock", json!({"skewSeconds": -120}))
+        .await;
     assert_eq!(skewed["offsetSeconds"], -120);
     let now = parse_rfc3339(&sim.ctl("GET", "/__sim/clock", Value::Null).await["now"]);
     let behind = (now.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
@@ -452,31 +766,61 @@ async fn simulated_clock_drives_date_header_and_token_expiry() {
 #[tokio::test]
 async fn rate_limits_answer_429_with_retry_after() {
     let sim = Sim::start().await;
-    let config = sim.ctl("POST", "/__sim/config", json!({"rateLimits": {"tier1": 3}})).await;
+    let config = sim
+        .ctl("POST", "/__sim/config", json!({"rateLimits": {"tier1": 3}}))
+        .await;
     assert_eq!(config["rateLimits"], json!({"tier1": 3, "tier2": 100}));
-    sim.ctl("POST", "/__sim/clock", json!({"skewSeconds": 0})).await;
+    sim.ctl("POST", "/__sim/clock", json!({"skewSeconds": 0}))
+        .await;
     // Move to the start of a fresh simulated minute so the four calls share one window.
     let now = parse_rfc3339(&sim.ctl("GET", "/__sim/clock", Value::Null).await["now"]);
     let to_next_minute = 60.0 - (now.timestamp_millis().rem_euclid(60_000) as f64 / 1000.0) + 0.5;
-    sim.ctl("POST", "/__sim/clock", json!({"advanceSeconds": to_next_minute})).await;
+    sim.ctl(
+        "POST",
+        "/__sim/clock",
+        json!({"advanceSeconds": to_next_minute}),
+    )
+    .await;
 
     for _ in 0..3 {
         assert_eq!(sim.api("GET", "/api/v1/spaces", None).await.status, 200);
     }
     let limited = sim.api("GET", "/api/v1/users", None).await;
     assert_eq!(limited.status, 429, "the whole tier is limited");
-    let retry_after: u64 = limited.header("retry-after").expect("Retry-After").parse().expect("whole seconds");
+    let retry_after: u64 = limited
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("whole seconds");
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     let body = limited.json();
     assert_eq!(body["errors"][0]["code"], "HTTP-429");
     assert_eq!(body["errors"][0]["title"], "Too Many Requests");
-    assert_eq!(body["errors"][0]["detail"], format!("Rate limit exceeded. Retry after {retry_after} seconds."));
+    assert_eq!(
+        body["errors"][0]["detail"],
+        format!("Rate limit exceeded. Retry after {retry_after} seconds.")
+    );
 
-    let write = sim.api("POST", "/api/v1/spaces", Some(json!({"name": "Tier two", "type": "shared"}))).await;
+    let write = sim
+        .api(
+            "POST",
+            "/api/v1/spaces",
+            Some(json!({"name": "Tier two", "type": "shared"})),
+        )
+        .await;
     assert_eq!(write.status, 201, "tier 2 has its own budget");
 
-    sim.ctl("POST", "/__sim/clock", json!({"advanceSeconds": retry_after})).await;
-    assert_eq!(sim.api("GET", "/api/v1/spaces", None).await.status, 200, "a new window after Retry-After");
+    sim.ctl(
+        "POST",
+        "/__sim/clock",
+        json!({"advanceSeconds": retry_after}),
+    )
+    .await;
+    assert_eq!(
+        sim.api("GET", "/api/v1/spaces", None).await.status,
+        200,
+        "a new window after Retry-After"
+    );
 }
 
 #[tokio::test]
@@ -487,56 +831,115 @@ async fn injects_status_delay_body_and_drop_faults() {
         {"path": "/api/v1/users", "status": 500},
     ]});
     sim.ctl("POST", "/__sim/faults", faults).await;
-    assert_eq!(sim.ctl("GET", "/__sim/faults", Value::Null).await["faults"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        sim.ctl("GET", "/__sim/faults", Value::Null).await["faults"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
-    assert_eq!(sim.api("POST", "/api/v1/spaces", Some(json!({"name": "A", "type": "shared"}))).await.status, 201,
-               "a GET fault does not match POST");
+    assert_eq!(
+        sim.api(
+            "POST",
+            "/api/v1/spaces",
+            Some(json!({"name": "A", "type": "shared"}))
+        )
+        .await
+        .status,
+        201,
+        "a GET fault does not match POST"
+    );
     for _ in 0..2 {
         let r = sim.api("GET", "/api/v1/spaces", None).await;
         assert_spaces_error(&r, 503, "HTTP-503");
         assert_eq!(r.header("retry-after"), Some("7"));
     }
-    assert_eq!(sim.api("GET", "/api/v1/spaces", None).await.status, 200, "count exhausted");
+    assert_eq!(
+        sim.api("GET", "/api/v1/spaces", None).await.status,
+        200,
+        "count exhausted"
+    );
     let users = sim.api("GET", "/api/v1/users", None).await;
     assert_eq!(users.status, 500);
     assert_eq!(users.json()["errors"][0]["status"], 500);
-    assert_eq!(sim.ctl("GET", "/__sim/faults", Value::Null).await["faults"], json!([]));
+    assert_eq!(
+        sim.ctl("GET", "/__sim/faults", Value::Null).await["faults"],
+        json!([])
+    );
 
-    sim.ctl("POST", "/__sim/faults", json!({"status": 429, "retryAfter": "3"})).await;
+    sim.ctl(
+        "POST",
+        "/__sim/faults",
+        json!({"status": 429, "retryAfter": "3"}),
+    )
+    .await;
     let limited = sim.api("GET", "/api/v1/spaces/abc", None).await;
     assert_eq!(limited.status, 429);
     assert_eq!(limited.header("retry-after"), Some("3"));
 
-    sim.ctl("POST", "/__sim/faults", json!({"delayMs": 300})).await;
+    sim.ctl("POST", "/__sim/faults", json!({"delayMs": 300}))
+        .await;
     let started = Instant::now();
     assert_eq!(sim.api("GET", "/api/v1/spaces", None).await.status, 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
 
-    sim.ctl("POST", "/__sim/faults", json!({"body": "malformed"})).await;
+    sim.ctl("POST", "/__sim/faults", json!({"body": "malformed"}))
+        .await;
     let malformed = sim.api("GET", "/api/v1/spaces", None).await;
     assert_eq!(malformed.status, 200);
-    assert!(serde_json::from_slice::<Value>(&malformed.body).is_err(), "{}", malformed.text());
+    assert!(
+        serde_json::from_slice::<Value>(&malformed.body).is_err(),
+        "{}",
+        malformed.text()
+    );
 
-    sim.ctl("POST", "/__sim/faults", json!({"body": "truncated"})).await;
+    sim.ctl("POST", "/__sim/faults", json!({"body": "truncated"}))
+        .await;
     let truncated = sim.api("GET", "/api/v1/spaces", None).await;
     assert_eq!(truncated.status, 200);
     assert!(!truncated.complete, "fewer bytes than Content-Length");
     let declared: usize = truncated.header("content-length").unwrap().parse().unwrap();
     assert!(truncated.body.len() < declared && !truncated.body.is_empty());
 
-    sim.ctl("POST", "/__sim/faults", json!({"drop": true, "path": "/api/v1/spaces"})).await;
-    let dropped = raw_request(&sim.url(), "GET", "/api/v1/spaces", &[("Authorization", &sim.bearer())], b"").await;
-    assert!(dropped.is_none(), "the connection closes without a response");
+    sim.ctl(
+        "POST",
+        "/__sim/faults",
+        json!({"drop": true, "path": "/api/v1/spaces"}),
+    )
+    .await;
+    let dropped = raw_request(
+        &sim.url(),
+        "GET",
+        "/api/v1/spaces",
+        &[("Authorization", &sim.bearer())],
+        b"",
+    )
+    .await;
+    assert!(
+        dropped.is_none(),
+        "the connection closes without a response"
+    );
 
     let log = sim.ctl("GET", "/__sim/requests", Value::Null).await;
-    let statuses: Vec<i64> =
-        log["requests"].as_array().unwrap().iter().map(|r| r["response"]["status"].as_i64().unwrap()).collect();
-    assert_eq!(statuses, vec![201, 503, 503, 200, 500, 429, 200, 200, 200, 0]);
+    let statuses: Vec<i64> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["response"]["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![201, 503, 503, 200, 500, 429, 200, 200, 200, 0]
+    );
 
-    sim.ctl("POST", "/__sim/faults", json!({"status": 502})).await;
+    sim.ctl("POST", "/__sim/faults", json!({"status": 502}))
+        .await;
     sim.ctl("DELETE", "/__sim/faults", Value::Null).await;
     assert_eq!(sim.api("GET", "/api/v1/spaces", None).await.status, 200);
-    let invalid = sim.send("POST", "/__sim/faults", &[], br#"{"body": "weird"}"#).await;
+    let invalid = sim
+        .send("POST", "/__sim/faults", &[], br#"{"body": "weird"}"#)
+        .await;
     assert_eq!(invalid.status, 400);
 }
 
@@ -547,18 +950,31 @@ async fn request_log_masks_credentials() {
     sim.api("GET", "/api/v1/spaces?limit=5", None).await;
     let token = sim.client_credentials().await;
     let form = format!("grant_type=client_credentials&client_id=sim-client&client_secret={secret}");
-    sim.send("POST", "/oauth/token", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes()).await;
-    sim.api_as(&format!("Bearer {token}"), "GET", "/api/v1/users/me", None).await;
+    sim.send(
+        "POST",
+        "/oauth/token",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    )
+    .await;
+    sim.api_as(&format!("Bearer {token}"), "GET", "/api/v1/users/me", None)
+        .await;
     sim.ctl("GET", "/__sim/clock", Value::Null).await;
 
     let log = sim.ctl("GET", "/__sim/requests", Value::Null).await;
     let text = log.to_string();
     for credential in [sim.handle.api_key(), secret.as_str(), token.as_str()] {
-        assert!(!text.contains(credential), "{credential} leaked into the log");
+        assert!(
+            !text.contains(credential),
+            "{credential} leaked into the log"
+        );
     }
     let requests = log["requests"].as_array().unwrap();
     assert_eq!(requests.len(), 4, "control calls are not logged");
-    let seqs: Vec<i64> = requests.iter().map(|r| r["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = requests
+        .iter()
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect();
     assert_eq!(seqs, vec![1, 2, 3, 4]);
 
     let list = &requests[0];
@@ -568,7 +984,10 @@ async fn request_log_masks_credentials() {
     assert_eq!(list["headers"]["authorization"], "Bearer ***");
     assert_eq!(list["body"], Value::Null);
     assert_eq!(list["response"]["status"], 200);
-    assert_eq!(list["response"]["headers"]["content-type"], "application/json");
+    assert_eq!(
+        list["response"]["headers"]["content-type"],
+        "application/json"
+    );
     assert!(list["response"]["body"]["data"].is_array());
 
     let json_token = &requests[1];
@@ -578,12 +997,21 @@ async fn request_log_masks_credentials() {
     assert_eq!(json_token["response"]["body"]["token_type"], "bearer");
 
     let form_token = requests[2]["body"].as_str().unwrap();
-    assert!(form_token.contains("client_secret=***") && form_token.contains("client_id=sim-client"), "{form_token}");
+    assert!(
+        form_token.contains("client_secret=***") && form_token.contains("client_id=sim-client"),
+        "{form_token}"
+    );
     assert_eq!(requests[3]["response"]["status"], 301);
     assert_eq!(requests[3]["query"], "");
 
-    assert_eq!(sim.ctl("DELETE", "/__sim/requests", Value::Null).await["cleared"], 4);
-    assert_eq!(sim.ctl("GET", "/__sim/requests", Value::Null).await["requests"], json!([]));
+    assert_eq!(
+        sim.ctl("DELETE", "/__sim/requests", Value::Null).await["cleared"],
+        4
+    );
+    assert_eq!(
+        sim.ctl("GET", "/__sim/requests", Value::Null).await["requests"],
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -608,32 +1036,83 @@ async fn seeding_is_deterministic_and_reset_restores_a_fresh_tenant() {
     for sim in [&a, &b] {
         sim.seed(json!({"resource": "spaces", "count": 5})).await;
         let list = sim.api("GET", "/api/v1/spaces", None).await.json();
-        names.push(list["data"].as_array().unwrap().iter().map(|s| s["name"].clone()).collect::<Vec<_>>());
+        names.push(
+            list["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["name"].clone())
+                .collect::<Vec<_>>(),
+        );
     }
     assert_eq!(names[0], names[1], "same seed, same names");
-    assert!(names[0].iter().all(|n| n.as_str().is_some_and(|n| n.contains(' '))));
+    assert!(names[0]
+        .iter()
+        .all(|n| n.as_str().is_some_and(|n| n.contains(' '))));
 
     let explicit = a.seed(json!({"resource": "spaces", "records": [
         {"name": "Explicit", "type": "data", "description": "d", "ownerId": "someone", "nonEmpty": true}]})).await;
-    let got = a.api("GET", &format!("/api/v1/spaces/{}", explicit[0]), None).await.json();
-    assert_eq!((got["name"].as_str(), got["type"].as_str(), got["ownerId"].as_str()), (Some("Explicit"), Some("data"), Some("someone")));
-    let dup = a.send("POST", "/__sim/seed", &[], br#"{"resource":"spaces","records":[{"name":"New"},{"name":"explicit"}]}"#).await;
-    assert_eq!(dup.status, 400, "a duplicate name refuses the whole seed call");
-    assert_eq!(a.api("GET", "/api/v1/spaces?name=new", None).await.json()["meta"]["count"], 0);
+    let got = a
+        .api("GET", &format!("/api/v1/spaces/{}", explicit[0]), None)
+        .await
+        .json();
+    assert_eq!(
+        (
+            got["name"].as_str(),
+            got["type"].as_str(),
+            got["ownerId"].as_str()
+        ),
+        (Some("Explicit"), Some("data"), Some("someone"))
+    );
+    let dup = a
+        .send(
+            "POST",
+            "/__sim/seed",
+            &[],
+            br#"{"resource":"spaces","records":[{"name":"New"},{"name":"explicit"}]}"#,
+        )
+        .await;
+    assert_eq!(
+        dup.status, 400,
+        "a duplicate name refuses the whole seed call"
+    );
+    assert_eq!(
+        a.api("GET", "/api/v1/spaces?name=new", None).await.json()["meta"]["count"],
+        0
+    );
 
-    a.ctl("POST", "/__sim/clock", json!({"advanceSeconds": 500})).await;
+    a.ctl("POST", "/__sim/clock", json!({"advanceSeconds": 500}))
+        .await;
     a.ctl("POST", "/__sim/faults", json!({"status": 500})).await;
     a.ctl("POST", "/__sim/reset", Value::Null).await;
-    assert_eq!(a.ctl("GET", "/__sim/clock", Value::Null).await["offsetSeconds"], 0);
-    assert_eq!(a.ctl("GET", "/__sim/faults", Value::Null).await["faults"], json!([]));
-    assert_eq!(a.ctl("GET", "/__sim/changes", Value::Null).await["changes"], json!([]));
+    assert_eq!(
+        a.ctl("GET", "/__sim/clock", Value::Null).await["offsetSeconds"],
+        0
+    );
+    assert_eq!(
+        a.ctl("GET", "/__sim/faults", Value::Null).await["faults"],
+        json!([])
+    );
+    assert_eq!(
+        a.ctl("GET", "/__sim/changes", Value::Null).await["changes"],
+        json!([])
+    );
     let spaces = a.api("GET", "/api/v1/spaces", None).await;
     assert_eq!(spaces.status, 200);
     assert_eq!(spaces.json()["meta"]["count"], 0);
-    let users = a.api("GET", "/api/v1/users?totalResults=true", None).await.json();
+    let users = a
+        .api("GET", "/api/v1/users?totalResults=true", None)
+        .await
+        .json();
     assert_eq!(users["totalResults"], 1);
     assert_eq!(users["data"][0]["name"], "Sim Admin");
-    assert_eq!(a.ctl("GET", "/__sim/requests", Value::Null).await["requests"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        a.ctl("GET", "/__sim/requests", Value::Null).await["requests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -642,5 +1121,7 @@ async fn shutdown_stops_the_server() {
     let url = sim.url();
     assert!(url.starts_with("http://127.0.0.1:"));
     sim.shutdown().await;
-    assert!(TcpStream::connect(url.trim_start_matches("http://")).await.is_err());
+    assert!(TcpStream::connect(url.trim_start_matches("http://"))
+        .await
+        .is_err());
 }

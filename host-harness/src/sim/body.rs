@@ -20,7 +20,10 @@ pub(crate) enum SimBody {
     /// The whole body; its exact length becomes `Content-Length`.
     Full(Option<Bytes>),
     /// A partial body; the caller sets a larger `Content-Length` header.
-    Truncated { part: Option<Bytes>, stall: Option<Pin<Box<Sleep>>> },
+    Truncated {
+        part: Option<Bytes>,
+        stall: Option<Pin<Box<Sleep>>>,
+    },
 }
 
 impl SimBody {
@@ -29,7 +32,10 @@ impl SimBody {
     }
 
     pub fn truncated(part: Bytes) -> Self {
-        SimBody::Truncated { part: (!part.is_empty()).then_some(part), stall: None }
+        SimBody::Truncated {
+            part: (!part.is_empty()).then_some(part),
+            stall: None,
+        }
     }
 }
 
@@ -37,17 +43,23 @@ impl Body for SimBody {
     type Data = Bytes;
     type Error = BoxError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
             SimBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             SimBody::Truncated { part, stall } => {
                 if let Some(bytes) = part.take() {
                     return Poll::Ready(Some(Ok(Frame::data(bytes))));
                 }
-                let sleep = stall.get_or_insert_with(|| Box::pin(tokio::time::sleep(TRUNCATE_STALL)));
+                let sleep =
+                    stall.get_or_insert_with(|| Box::pin(tokio::time::sleep(TRUNCATE_STALL)));
                 match sleep.as_mut().poll(cx) {
                     Poll::Pending => Poll::Pending,
-                    Poll::Ready(()) => Poll::Ready(Some(Err("response truncated by an injected fault".into()))),
+                    Poll::Ready(()) => {
+                        Poll::Ready(Some(Err("response truncated by an injected fault".into())))
+                    }
                 }
             }
         }
@@ -59,7 +71,9 @@ impl Body for SimBody {
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            SimBody::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            SimBody::Full(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
             SimBody::Truncated { .. } => SizeHint::default(),
         }
     }

@@ -16,7 +16,8 @@ impl SimClock {
 
     /// Moves simulated time forward (or back, for negative values) by `seconds`.
     pub fn advance(&mut self, seconds: f64) {
-        self.offset_ms = self.offset_ms.saturating_add(secs_to_ms(seconds));
+        self.offset_ms =
+            (self.offset_ms + secs_to_ms(seconds)).clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS);
     }
 
     /// Sets the offset from real time to `seconds`.
@@ -30,8 +31,11 @@ impl SimClock {
     }
 }
 
+/// Offsets are kept within ±100 years so date arithmetic cannot overflow.
+const MAX_OFFSET_MS: i64 = 100 * 366 * 24 * 3600 * 1000;
+
 fn secs_to_ms(seconds: f64) -> i64 {
-    (seconds * 1000.0).round() as i64
+    ((seconds * 1000.0).round() as i64).clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS)
 }
 
 /// RFC 3339 with milliseconds and `Z`, the form Qlik uses for date-time fields.

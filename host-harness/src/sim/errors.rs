@@ -41,12 +41,19 @@ pub(crate) struct ApiError {
     pub code: String,
     pub title: String,
     pub detail: String,
+    /// Rarely set parts, boxed to keep `Result<_, ApiError>` small.
+    extra: Option<Box<Extra>>,
+}
+
+/// Where the error came from, and headers to send with it.
+#[derive(Debug, Clone, Default)]
+struct Extra {
     /// The query parameter at fault.
-    pub parameter: Option<String>,
+    parameter: Option<String>,
     /// A JSON pointer into the request body at fault.
-    pub pointer: Option<String>,
+    pointer: Option<String>,
     /// Extra headers (Allow, WWW-Authenticate, Retry-After).
-    pub headers: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
 }
 
 impl ApiError {
@@ -57,9 +64,7 @@ impl ApiError {
             code: format!("HTTP-{}", status.as_u16()),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             detail: detail.into(),
-            parameter: None,
-            pointer: None,
-            headers: Vec::new(),
+            extra: None,
         }
     }
 
@@ -83,18 +88,24 @@ impl ApiError {
     }
 
     pub fn param(mut self, name: &str) -> Self {
-        self.parameter = Some(name.to_string());
+        self.extra_mut().parameter = Some(name.to_string());
         self
     }
 
     pub fn pointer(mut self, pointer: &str) -> Self {
-        self.pointer = Some(pointer.to_string());
+        self.extra_mut().pointer = Some(pointer.to_string());
         self
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_string(), value.into()));
+        self.extra_mut()
+            .headers
+            .push((name.to_string(), value.into()));
         self
+    }
+
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Default::default)
     }
 
     /// The error body for `api`.
@@ -130,11 +141,12 @@ impl ApiError {
     }
 
     fn source(&self) -> Option<Value> {
+        let extra = self.extra.as_deref()?;
         let mut source = Map::new();
-        if let Some(p) = &self.parameter {
+        if let Some(p) = &extra.parameter {
             source.insert("parameter".into(), json!(p));
         }
-        if let Some(p) = &self.pointer {
+        if let Some(p) = &extra.pointer {
             source.insert("pointer".into(), json!(p));
         }
         (!source.is_empty()).then_some(Value::Object(source))
@@ -143,7 +155,7 @@ impl ApiError {
     /// The complete response for `api`.
     pub fn reply(&self, api: Api, trace_id: &str) -> Reply {
         let mut reply = Reply::json(self.status, &self.body(api, trace_id));
-        for (name, value) in &self.headers {
+        for (name, value) in self.extra.iter().flat_map(|e| &e.headers) {
             reply.set_header(name, value.clone());
         }
         reply
@@ -157,5 +169,6 @@ pub(crate) fn rate_limited(retry_after_secs: u64) -> Reply {
         "title": "Too Many Requests",
         "detail": format!("Rate limit exceeded. Retry after {retry_after_secs} seconds."),
     }]});
-    Reply::json(StatusCode::TOO_MANY_REQUESTS, &body).with_header("retry-after", retry_after_secs.to_string())
+    Reply::json(StatusCode::TOO_MANY_REQUESTS, &body)
+        .with_header("retry-after", retry_after_secs.to_string())
 }

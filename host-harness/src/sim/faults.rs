@@ -59,13 +59,16 @@ impl Fault {
             if self.status.is_none() {
                 return Err("retryAfter needs a status".into());
             }
-            HeaderValue::from_str(retry_after).map_err(|_| "retryAfter is not a valid header value")?;
+            HeaderValue::from_str(retry_after)
+                .map_err(|_| "retryAfter is not a valid header value")?;
         }
         Ok(())
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {
-        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.path.as_deref().is_none_or(|p| p == path)
     }
 }
@@ -80,10 +83,13 @@ impl FaultQueue {
     /// Queues the faults in `body`: one fault object or `{"faults": [...]}`. All or nothing.
     pub fn add(&mut self, body: Value) -> Result<usize, String> {
         let list = match body {
-            Value::Object(mut map) if map.contains_key("faults") => map.remove("faults").unwrap_or_default(),
+            Value::Object(mut map) if map.contains_key("faults") => {
+                map.remove("faults").unwrap_or_default()
+            }
             one => Value::Array(vec![one]),
         };
-        let faults: Vec<Fault> = serde_json::from_value(list).map_err(|e| format!("invalid fault: {e}"))?;
+        let faults: Vec<Fault> =
+            serde_json::from_value(list).map_err(|e| format!("invalid fault: {e}"))?;
         faults.iter().try_for_each(Fault::validate)?;
         let added = faults.len();
         self.pending.extend(faults);
@@ -95,7 +101,10 @@ impl FaultQueue {
         let index = self.pending.iter().position(|f| f.matches(method, path))?;
         let fault = &mut self.pending[index];
         fault.count -= 1;
-        let hit = Fault { count: 1, ..fault.clone() };
+        let hit = Fault {
+            count: 1,
+            ..fault.clone()
+        };
         if fault.count == 0 {
             self.pending.remove(index);
         }
@@ -116,8 +125,14 @@ pub(crate) const MALFORMED_BODY: &str = "{\"data\": [{\"id\": <<malformed by an 
 
 /// The Qlik error response a status fault answers with, shaped for the path's API.
 pub(crate) fn status_reply(fault: &Fault, path: &str, trace_id: &str) -> Reply {
-    let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    let mut error = ApiError::new(status, format!("Injected fault: {} for {path}.", status.as_u16()));
+    let status = fault
+        .status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut error = ApiError::new(
+        status,
+        format!("Injected fault: {} for {path}.", status.as_u16()),
+    );
     if let Some(retry_after) = &fault.retry_after {
         error = error.header("retry-after", retry_after.clone());
     }

@@ -31,13 +31,34 @@ pub(crate) struct Gen {
 }
 
 const DEPARTMENTS: &[&str] = &[
-    "Finance", "Sales", "Marketing", "Human Resources", "Operations", "Supply Chain",
-    "Customer Success", "Engineering", "Procurement", "Legal", "IT", "Product", "Logistics",
-    "Risk", "Compliance", "Support",
+    "Finance",
+    "Sales",
+    "Marketing",
+    "Human Resources",
+    "Operations",
+    "Supply Chain",
+    "Customer Success",
+    "Engineering",
+    "Procurement",
+    "Legal",
+    "IT",
+    "Product",
+    "Logistics",
+    "Risk",
+    "Compliance",
+    "Support",
 ];
 const PURPOSES: &[&str] = &[
-    "Analytics", "Reporting", "Dashboards", "Forecasting", "Data Lake", "Planning", "KPIs",
-    "Insights", "Self-Service", "Budgeting",
+    "Analytics",
+    "Reporting",
+    "Dashboards",
+    "Forecasting",
+    "Data Lake",
+    "Planning",
+    "KPIs",
+    "Insights",
+    "Self-Service",
+    "Budgeting",
 ];
 const STAGES: &[&str] = &["", " (dev)", " (test)", " (prod)"];
 const FIRST_NAMES: &[&str] = &[
@@ -46,9 +67,28 @@ const FIRST_NAMES: &[&str] = &[
     "Wei", "Yusuf", "Zoe",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Andersson", "Brown", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Hansen", "Ito",
-    "Jensen", "Kowalski", "Larsen", "Müller", "Nakamura", "Okafor", "Patel", "Rossi", "Silva",
-    "Tanaka", "Novak", "Weber", "Young",
+    "Andersson",
+    "Brown",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Müller",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Novak",
+    "Weber",
+    "Young",
 ];
 const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
@@ -58,7 +98,12 @@ impl Gen {
         let mut misc = SplitMix(seed ^ 0x5155_4C49_4B53_494D);
         let machine = misc.next() & 0xFF_FFFF_FFFF;
         let counter = (misc.next() & 0xFF_FFFF) as u32;
-        Gen { names: SplitMix(seed), misc, machine, counter }
+        Gen {
+            names: SplitMix(seed),
+            misc,
+            machine,
+            counter,
+        }
     }
 
     /// A 24-hex id shaped like Qlik's (MongoDB ObjectId): time, machine, counter. Ids made in
@@ -71,12 +116,16 @@ impl Gen {
 
     /// `n_bytes` random bytes as lowercase hex.
     pub fn hex(&mut self, n_bytes: usize) -> String {
-        (0..n_bytes).map(|_| format!("{:02x}", self.misc.next() as u8)).collect()
+        (0..n_bytes)
+            .map(|_| format!("{:02x}", self.misc.next() as u8))
+            .collect()
     }
 
     /// A 32-character tenant id like `xqGQ0k66vSR8f9G7J-vYtHZQkiYrCpct`.
     pub fn tenant_id(&mut self) -> String {
-        (0..32).map(|_| ID_CHARS[self.misc.below(ID_CHARS.len())] as char).collect()
+        (0..32)
+            .map(|_| ID_CHARS[self.misc.below(ID_CHARS.len())] as char)
+            .collect()
     }
 
     /// A space name such as `Finance Forecasting (dev)` and a matching description.
@@ -93,7 +142,9 @@ impl Gen {
     pub fn person(&mut self) -> (String, String) {
         let first = FIRST_NAMES[self.names.below(FIRST_NAMES.len())];
         let last = LAST_NAMES[self.names.below(LAST_NAMES.len())];
-        let local = format!("{}.{}", first, last).to_lowercase().replace('ü', "u");
+        let local = format!("{}.{}", first, last)
+            .to_lowercase()
+            .replace('ü', "u");
         (format!("{first} {last}"), local)
     }
 

@@ -21,10 +21,15 @@ pub(crate) struct LimitRule {
 
 /// Parses `limit`: an integer of at least 1, at most `max` (or clamped to it).
 pub(crate) fn parse_limit(ctx: &Ctx, rule: LimitRule) -> Result<usize, ApiError> {
-    let Some(raw) = ctx.param("limit") else { return Ok(rule.default) };
+    let Some(raw) = ctx.param("limit") else {
+        return Ok(rule.default);
+    };
     let bad = || {
-        ApiError::bad_request(format!("limit must be an integer between 1 and {}, got {raw:?}", rule.max))
-            .param("limit")
+        ApiError::bad_request(format!(
+            "limit must be an integer between 1 and {}, got {raw:?}",
+            rule.max
+        ))
+        .param("limit")
     };
     let n = parse_integer(raw).ok_or_else(bad)?;
     if n < 1 || (n > rule.max as i64 && !rule.clamp) {
@@ -44,14 +49,19 @@ fn parse_integer(raw: &str) -> Option<i64> {
 /// Parses `sort` (`field`, `+field` or `-field`) into the field and whether it descends;
 /// `None` when absent. A `+` sent unencoded arrives as a space and counts as `+`.
 pub(crate) fn parse_sort(ctx: &Ctx, allowed: &[&str]) -> Result<Option<(String, bool)>, ApiError> {
-    let Some(raw) = ctx.param("sort") else { return Ok(None) };
+    let Some(raw) = ctx.param("sort") else {
+        return Ok(None);
+    };
     let (desc, field) = match raw.chars().next() {
         Some('-') => (true, &raw[1..]),
         Some('+') | Some(' ') => (false, &raw[1..]),
         _ => (false, raw),
     };
     if !allowed.contains(&field) {
-        let detail = format!("unsupported sort {raw:?}; supported fields: {}", allowed.join(", "));
+        let detail = format!(
+            "unsupported sort {raw:?}; supported fields: {}",
+            allowed.join(", ")
+        );
         return Err(ApiError::bad_request(detail).param("sort"));
     }
     Ok(Some((field.to_string(), desc)))
@@ -67,16 +77,23 @@ pub(crate) struct Cursor {
 
 impl Cursor {
     fn encode(&self) -> String {
-        let text = format!("{}{}:{}", if self.forward { 'n' } else { 'p' }, self.position, self.anchor);
+        let text = format!(
+            "{}{}:{}",
+            if self.forward { 'n' } else { 'p' },
+            self.position,
+            self.anchor
+        );
         text.bytes().map(|b| format!("{b:02x}")).collect()
     }
 
     fn decode(raw: &str) -> Option<Cursor> {
-        if raw.len() % 2 != 0 || raw.is_empty() {
+        if !raw.len().is_multiple_of(2) || raw.is_empty() {
             return None;
         }
-        let bytes: Option<Vec<u8>> =
-            (0..raw.len()).step_by(2).map(|i| u8::from_str_radix(raw.get(i..i + 2)?, 16).ok()).collect();
+        let bytes: Option<Vec<u8>> = (0..raw.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(raw.get(i..i + 2)?, 16).ok())
+            .collect();
         let text = String::from_utf8(bytes?).ok()?;
         let forward = match text.chars().next()? {
             'n' => true,
@@ -84,11 +101,17 @@ impl Cursor {
             _ => return None,
         };
         let (position, anchor) = text[1..].split_once(':')?;
-        let anchor_ok = anchor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let anchor_ok = anchor
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !anchor_ok {
             return None;
         }
-        Some(Cursor { forward, position: position.parse().ok()?, anchor: anchor.to_string() })
+        Some(Cursor {
+            forward,
+            position: position.parse().ok()?,
+            anchor: anchor.to_string(),
+        })
     }
 }
 
@@ -98,8 +121,11 @@ pub(crate) fn parse_cursor(ctx: &Ctx) -> Result<Option<Cursor>, ApiError> {
     if next.is_some() && prev.is_some() {
         return Err(ApiError::bad_request("next and prev cannot be used together").param("next"));
     }
-    let Some((name, raw)) = next.map(|v| ("next", v)).or(prev.map(|v| ("prev", v))) else { return Ok(None) };
-    let cursor = Cursor::decode(raw).ok_or_else(|| ApiError::bad_request(format!("invalid {name} cursor")).param(name))?;
+    let Some((name, raw)) = next.map(|v| ("next", v)).or(prev.map(|v| ("prev", v))) else {
+        return Ok(None);
+    };
+    let cursor = Cursor::decode(raw)
+        .ok_or_else(|| ApiError::bad_request(format!("invalid {name} cursor")).param(name))?;
     if cursor.forward != (name == "next") {
         return Err(ApiError::bad_request(format!("invalid {name} cursor")).param(name));
     }
@@ -122,7 +148,9 @@ pub(crate) fn window(ids: &[&str], limit: usize, cursor: Option<&Cursor>) -> Win
     let (start, end) = match cursor {
         None => (0, limit.min(len)),
         Some(c) if c.forward => {
-            let start = find(c).map_or(c.position.saturating_sub(1), |i| i + 1).min(len);
+            let start = find(c)
+                .map_or(c.position.saturating_sub(1), |i| i + 1)
+                .min(len);
             (start, (start + limit).min(len))
         }
         Some(c) => {
@@ -131,22 +159,53 @@ pub(crate) fn window(ids: &[&str], limit: usize, cursor: Option<&Cursor>) -> Win
         }
     };
     let next = (end < len).then(|| {
-        let anchor = if end > 0 { ids[end - 1].to_string() } else { String::new() };
-        Cursor { forward: true, position: end, anchor }.encode()
+        let anchor = if end > 0 {
+            ids[end - 1].to_string()
+        } else {
+            String::new()
+        };
+        Cursor {
+            forward: true,
+            position: end,
+            anchor,
+        }
+        .encode()
     });
-    let prev = (start > 0).then(|| Cursor { forward: false, position: start, anchor: ids[start].to_string() }.encode());
-    Window { start, end, next, prev }
+    let prev = (start > 0).then(|| {
+        Cursor {
+            forward: false,
+            position: start,
+            anchor: ids[start].to_string(),
+        }
+        .encode()
+    });
+    Window {
+        start,
+        end,
+        next,
+        prev,
+    }
 }
 
 /// `{self, next?, prev?}`, each `{href}` with an absolute URL. `next`/`prev` keep the caller's
 /// other query parameters and append the cursor.
 pub(crate) fn links(ctx: &Ctx, base_url: &str, w: &Window) -> Value {
     let mut links = Map::new();
-    let query = if ctx.raw_query.is_empty() { String::new() } else { format!("?{}", ctx.raw_query) };
-    links.insert("self".into(), json!({ "href": format!("{base_url}{}{query}", ctx.path) }));
+    let query = if ctx.raw_query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", ctx.raw_query)
+    };
+    links.insert(
+        "self".into(),
+        json!({ "href": format!("{base_url}{}{query}", ctx.path) }),
+    );
     for (key, cursor) in [("next", &w.next), ("prev", &w.prev)] {
         if let Some(cursor) = cursor {
-            links.insert(key.into(), json!({ "href": href_with_cursor(ctx, base_url, key, cursor) }));
+            links.insert(
+                key.into(),
+                json!({ "href": href_with_cursor(ctx, base_url, key, cursor) }),
+            );
         }
     }
     Value::Object(links)

@@ -22,7 +22,9 @@ pub(crate) struct Ctx {
 impl Ctx {
     pub fn new(parts: http::request::Parts, body: Bytes, trace_id: String) -> Self {
         let raw_query = parts.uri.query().unwrap_or("").to_string();
-        let query = url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        let query = url::form_urlencoded::parse(raw_query.as_bytes())
+            .into_owned()
+            .collect();
         Ctx {
             method: parts.method,
             path: parts.uri.path().to_string(),
@@ -36,7 +38,10 @@ impl Ctx {
 
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A header value as text.
@@ -46,8 +51,10 @@ impl Ctx {
 
     /// Whether the request declares a form-encoded body.
     pub fn is_form(&self) -> bool {
-        self.header("content-type")
-            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+        self.header("content-type").is_some_and(|ct| {
+            ct.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
     }
 
     /// The body parsed as JSON, if it is JSON.
@@ -59,6 +66,9 @@ impl Ctx {
     pub fn bearer(&self) -> Option<&str> {
         let value = self.header("authorization")?.trim();
         let (scheme, token) = value.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty())
     }
 }

@@ -29,7 +29,10 @@ enum Route {
 
 impl Route {
     fn resolve(path: &str) -> Option<Route> {
-        let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+        let path = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let route = match segments.as_slice() {
             ["api", "v1", "spaces"] => Route::Spaces,
@@ -51,13 +54,20 @@ impl Route {
             Route::Spaces => &[Method::GET, Method::POST],
             Route::Space(_) => &[Method::GET, Method::PATCH, Method::PUT, Method::DELETE],
             Route::OAuthToken | Route::OAuthRevoke => &[Method::POST],
-            Route::SpaceTypes | Route::Users | Route::UserMe | Route::User(_) | Route::WellKnown => &[Method::GET],
+            Route::SpaceTypes
+            | Route::Users
+            | Route::UserMe
+            | Route::User(_)
+            | Route::WellKnown => &[Method::GET],
         }
     }
 
     /// REST routes need a bearer credential; the OAuth endpoints do not.
     fn authenticated(&self) -> bool {
-        !matches!(self, Route::OAuthToken | Route::OAuthRevoke | Route::WellKnown)
+        !matches!(
+            self,
+            Route::OAuthToken | Route::OAuthRevoke | Route::WellKnown
+        )
     }
 }
 
@@ -84,8 +94,15 @@ fn check_route(ctx: &Ctx) -> Result<Route, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("No route for {} {}.", ctx.method, ctx.path)))?;
     let allowed = route.methods();
     if !allowed.contains(&ctx.method) {
-        let allow = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-        let detail = format!("{} is not allowed on {}; allowed: {allow}.", ctx.method, ctx.path);
+        let allow = allowed
+            .iter()
+            .map(Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let detail = format!(
+            "{} is not allowed on {}; allowed: {allow}.",
+            ctx.method, ctx.path
+        );
         return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, detail).header("allow", allow));
     }
     Ok(route)
@@ -106,7 +123,10 @@ fn dispatch(st: &mut State, ctx: &Ctx, route: &Route) -> Result<Reply, ApiError>
     match (route, &ctx.method) {
         (Route::Spaces, &Method::GET) => spaces::list(st, ctx),
         (Route::Spaces, _) => spaces::create(st, ctx),
-        (Route::SpaceTypes, _) => Ok(Reply::json(StatusCode::OK, &json!({ "data": spaces::SPACE_TYPES }))),
+        (Route::SpaceTypes, _) => Ok(Reply::json(
+            StatusCode::OK,
+            &json!({ "data": spaces::SPACE_TYPES }),
+        )),
         (Route::Space(id), &Method::GET) => spaces::get(st, id),
         (Route::Space(id), &Method::PATCH) => spaces::patch(st, ctx, id),
         (Route::Space(id), &Method::PUT) => spaces::put(st, ctx, id),

@@ -10,10 +10,25 @@ use super::reply::Reply;
 use super::request::Ctx;
 use super::state::{Resource, State, User};
 
-const LIMIT: LimitRule = LimitRule { default: 20, max: 100, clamp: false };
-const SORT_FIELDS: &[&str] =
-    &["name", "_id", "id", "tenantId", "clientId", "status", "subject", "email", "inviteExpiry", "createdAt"];
-pub(crate) const USER_STATUSES: &[&str] = &["active", "invited", "disabled", "deleted", "provisioned"];
+const LIMIT: LimitRule = LimitRule {
+    default: 20,
+    max: 100,
+    clamp: false,
+};
+const SORT_FIELDS: &[&str] = &[
+    "name",
+    "_id",
+    "id",
+    "tenantId",
+    "clientId",
+    "status",
+    "subject",
+    "email",
+    "inviteExpiry",
+    "createdAt",
+];
+pub(crate) const USER_STATUSES: &[&str] =
+    &["active", "invited", "disabled", "deleted", "provisioned"];
 const ADMIN_ROLE: (&str, &str, &str) = ("5f8e3a1b2c4d6e8f0a1b2c01", "TenantAdmin", "admin");
 const USER_ROLE: (&str, &str, &str) = ("5f8e3a1b2c4d6e8f0a1b2c02", "SharedSpaceCreator", "user");
 
@@ -32,14 +47,27 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let (field, desc) = paging::parse_sort(ctx, SORT_FIELDS)?.unwrap_or(("name".into(), false));
     let cursor = paging::parse_cursor(ctx)?;
     let total_results = parse_bool(ctx, "totalResults")?;
-    let mut matching: Vec<&User> = st.users.iter().filter(|u| deprecated_filters_accept(ctx, u)).collect();
+    let mut matching: Vec<&User> = st
+        .users
+        .iter()
+        .filter(|u| deprecated_filters_accept(ctx, u))
+        .collect();
     matching.sort_by(|a, b| {
-        let order = sort_key(st, a, &field).cmp(&sort_key(st, b, &field)).then_with(|| a.id.cmp(&b.id));
-        if desc { order.reverse() } else { order }
+        let order = sort_key(st, a, &field)
+            .cmp(&sort_key(st, b, &field))
+            .then_with(|| a.id.cmp(&b.id));
+        if desc {
+            order.reverse()
+        } else {
+            order
+        }
     });
     let ids: Vec<&str> = matching.iter().map(|u| u.id.as_str()).collect();
     let w = paging::window(&ids, limit, cursor.as_ref());
-    let data: Vec<Value> = matching[w.start..w.end].iter().map(|u| to_json(st, u)).collect();
+    let data: Vec<Value> = matching[w.start..w.end]
+        .iter()
+        .map(|u| to_json(st, u))
+        .collect();
     let mut body = json!({ "data": data, "links": paging::links(ctx, &st.identity.base_url, &w) });
     if total_results {
         body["totalResults"] = json!(matching.len());
@@ -49,9 +77,16 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
 
 /// The deprecated exact-match filters `email`, `status` and `subject`.
 fn deprecated_filters_accept(ctx: &Ctx, u: &User) -> bool {
-    [("email", &u.email), ("status", &u.status), ("subject", &u.subject)]
-        .iter()
-        .all(|(param, value)| ctx.param(param).is_none_or(|wanted| wanted.eq_ignore_ascii_case(value)))
+    [
+        ("email", &u.email),
+        ("status", &u.status),
+        ("subject", &u.subject),
+    ]
+    .iter()
+    .all(|(param, value)| {
+        ctx.param(param)
+            .is_none_or(|wanted| wanted.eq_ignore_ascii_case(value))
+    })
 }
 
 fn sort_key(st: &State, u: &User, field: &str) -> String {
@@ -71,7 +106,10 @@ fn parse_bool(ctx: &Ctx, name: &str) -> Result<bool, ApiError> {
     match ctx.param(name) {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!("{name} must be true or false, got {other:?}")).param(name)),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "{name} must be true or false, got {other:?}"
+        ))
+        .param(name)),
     }
 }
 
@@ -87,7 +125,12 @@ pub(crate) fn get(st: &State, id: &str) -> Result<Reply, ApiError> {
 pub(crate) fn me(st: &State) -> Result<Reply, ApiError> {
     let location = format!("/api/v1/users/{}", st.admin_id);
     let html = format!("<a href=\"{location}\">Moved Permanently</a>.\n");
-    Ok(Reply::bytes(StatusCode::MOVED_PERMANENTLY, "text/html; charset=utf-8", html).with_header("location", location))
+    Ok(Reply::bytes(
+        StatusCode::MOVED_PERMANENTLY,
+        "text/html; charset=utf-8",
+        html,
+    )
+    .with_header("location", location))
 }
 
 /// Validates and stores a new user (seeding), logging the change.
@@ -97,7 +140,10 @@ pub(crate) fn insert(st: &mut State, new: NewUser) -> Result<User, String> {
     }
     let status = new.status.unwrap_or_else(|| "active".into());
     if !USER_STATUSES.contains(&status.as_str()) {
-        return Err(format!("user status must be one of {}", USER_STATUSES.join(", ")));
+        return Err(format!(
+            "user status must be one of {}",
+            USER_STATUSES.join(", ")
+        ));
     }
     let now = st.now();
     let id = st.new_id();

@@ -54,7 +54,9 @@ fn spawn_connection(stream: TcpStream, shared: Shared, mut stop: watch::Receiver
     tokio::spawn(async move {
         let _ = stream.set_nodelay(true);
         let service = service_fn(move |req| handle(shared.clone(), req));
-        let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+        let conn = http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
         tokio::pin!(conn);
         tokio::select! {
             _ = conn.as_mut() => {}
@@ -64,7 +66,9 @@ fn spawn_connection(stream: TcpStream, shared: Shared, mut stop: watch::Receiver
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, State> {
-    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A response ready to send: what is logged, and how the body goes on the wire.
@@ -106,8 +110,15 @@ fn arrive(shared: &Shared, ctx: &Ctx) -> (u64, Option<Fault>) {
 /// The response to a tenant request under `fault`; `None` drops the connection. Status faults
 /// answer without running the request; body faults run it, then corrupt its body.
 fn respond(st: &mut State, ctx: &Ctx, fault: Option<&Fault>) -> Option<Prepared> {
-    let whole = |reply| Some(Prepared { reply, truncated: false });
-    let Some(fault) = fault else { return whole(router::handle(st, ctx)) };
+    let whole = |reply| {
+        Some(Prepared {
+            reply,
+            truncated: false,
+        })
+    };
+    let Some(fault) = fault else {
+        return whole(router::handle(st, ctx));
+    };
     if fault.drop {
         return None;
     }
@@ -126,14 +137,20 @@ fn corrupt(mut reply: Reply, kind: BodyFault, status: Option<u16>) -> Prepared {
         BodyFault::Malformed => {
             reply.body = Bytes::from_static(faults::MALFORMED_BODY.as_bytes());
             reply.set_header("content-type", "application/json");
-            Prepared { reply, truncated: false }
+            Prepared {
+                reply,
+                truncated: false,
+            }
         }
         BodyFault::Truncated => {
             let full = reply.body.len();
             let declared = full.max(1) * 2;
             reply.body = reply.body.slice(..full / 2);
             reply.set_header("content-length", declared.to_string());
-            Prepared { reply, truncated: true }
+            Prepared {
+                reply,
+                truncated: true,
+            }
         }
     }
 }
@@ -146,11 +163,18 @@ fn stamp(st: &State, ctx: &Ctx, mut reply: Reply) -> Reply {
 }
 
 fn send(reply: Reply, truncated: bool) -> Response<SimBody> {
-    let body = if truncated { SimBody::truncated(reply.body.clone()) } else { SimBody::full(reply.body.clone()) };
+    let body = if truncated {
+        SimBody::truncated(reply.body.clone())
+    } else {
+        SimBody::full(reply.body.clone())
+    };
     let mut response = Response::new(body);
     *response.status_mut() = reply.status;
     for (name, value) in &reply.headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
             response.headers_mut().append(name, value);
         }
     }

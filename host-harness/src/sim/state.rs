@@ -28,7 +28,11 @@ pub(crate) struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { tier1_per_minute: 1000, tier2_per_minute: 100, token_lifetime_seconds: 3600 }
+        Settings {
+            tier1_per_minute: 1000,
+            tier2_per_minute: 100,
+            token_lifetime_seconds: 3600,
+        }
     }
 }
 
@@ -192,7 +196,12 @@ impl State {
     /// Appends to the change log.
     pub fn log_change(&mut self, resource: Resource, id: &str, kind: &'static str) {
         let at = self.now();
-        self.changes.push(Change { id: id.to_string(), resource, kind, at });
+        self.changes.push(Change {
+            id: id.to_string(),
+            resource,
+            kind,
+            at,
+        });
     }
 
     pub fn space_index(&self, id: &str) -> Option<usize> {
