@@ -47,7 +47,8 @@ fn send_error(code: ErrorCode) -> SendError {
         ErrorCode::DnsTimeout => SendError::Timeout("looking up the tenant host timed out".into()),
         ErrorCode::DnsError(_) => SendError::Connection("the tenant host could not be resolved".into()),
         ErrorCode::ConnectionRefused => SendError::Connection("the tenant refused the connection".into()),
-        ErrorCode::ConnectionTerminated | ErrorCode::HttpResponseIncomplete => {
+        // hyper reports a connection closed before any response as a protocol error.
+        ErrorCode::ConnectionTerminated | ErrorCode::HttpResponseIncomplete | ErrorCode::HttpProtocolError => {
             SendError::Connection("the connection closed before the response was complete".into())
         }
         ErrorCode::DestinationNotFound | ErrorCode::DestinationUnavailable | ErrorCode::DestinationIpUnroutable => {

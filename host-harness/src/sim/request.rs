@@ -20,6 +20,17 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
+    /// The origin the caller addressed: `X-Forwarded-Proto` + `Host` when a proxy (the harness's
+    /// routing) forwarded the request, else `own` (the simulator's URL). Paging links use it,
+    /// as a real tenant behind a proxy would.
+    pub fn origin(&self, own: &str) -> String {
+        let header = |name: &str| self.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+        match (header("x-forwarded-proto"), header("host")) {
+            (Some(proto @ ("http" | "https")), Some(host)) => format!("{proto}://{host}"),
+            _ => own.to_string(),
+        }
+    }
+
     pub fn new(parts: http::request::Parts, body: Bytes, trace_id: String) -> Self {
         let raw_query = parts.uri.query().unwrap_or("").to_string();
         let query = url::form_urlencoded::parse(raw_query.as_bytes())

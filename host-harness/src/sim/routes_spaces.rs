@@ -54,7 +54,7 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
         .iter()
         .map(|s| to_json(st, s))
         .collect();
-    let body = json!({ "data": data, "links": paging::links(ctx, &st.identity.base_url, &w),
+    let body = json!({ "data": data, "links": paging::links(ctx, &ctx.origin(&st.identity.base_url), &w),
                        "meta": { "count": matching.len() } });
     Ok(Reply::json(StatusCode::OK, &body))
 }

@@ -68,7 +68,7 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
         .iter()
         .map(|u| to_json(st, u))
         .collect();
-    let mut body = json!({ "data": data, "links": paging::links(ctx, &st.identity.base_url, &w) });
+    let mut body = json!({ "data": data, "links": paging::links(ctx, &ctx.origin(&st.identity.base_url), &w) });
     if total_results {
         body["totalResults"] = json!(matching.len());
     }
