@@ -14,7 +14,7 @@ pub fn manifest() -> Value {
     json!({
         "key": "qlik",
         "label": "Qlik",
-        "description": "Qlik Cloud is a data analytics platform. Manage spaces, apps, data files, data stores, data assets, data sets and reports, and react to new and updated records.",
+        "description": "Qlik Cloud is a data analytics platform. Work with your Qlik Cloud tenant from your flows.",
         "version": env!("CARGO_PKG_VERSION"),
         "world": WORLD,
         "allowedOutboundHosts": ["https://{{ tenant }}"],

@@ -1,0 +1,345 @@
+//! The `qlik-harness` CLI contract (DESIGN.md, "host-harness/"): the real binary run as a child
+//! process, against simulated tenants — exit codes, stdout/stderr shapes, `@file` arguments,
+//! `--state-dir`, `simulate`'s first line, and no secrets in any output.
+//!
+//! Locating the binary: it belongs to the `qlik-harness` package, so `env!("CARGO_BIN_EXE_...")`
+//! is not available here, and this crate's dev-dependency on `qlik-harness` builds only its lib.
+//! The binary is `target/debug/qlik-harness`, next to this test executable's directory
+//! (`target/debug/deps/cli-<hash>`). Before the first use, each test binary runs
+//! `cargo build -p qlik-harness --bin qlik-harness` once (guarded by a `OnceLock`): a no-op when
+//! the binary is up to date, and the only way to be sure it is not stale — simpler and safer than
+//! comparing timestamps.
+
+#[path = "support/env.rs"]
+mod env;
+
+use env::{temp_dir, Env, SENTINEL_API_KEY};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Upper bound for one CLI process (a first run may compile the component with wasmtime).
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
+/// Upper bound for the one `cargo build` of the binary.
+const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The workspace root.
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Path of the `qlik-harness` binary, built (once per test binary) if needed.
+fn binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile> above deps/");
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .args(["build", "-p", "qlik-harness", "--bin", "qlik-harness", "--manifest-path"])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
+        let output = wait_output(build.stdin(Stdio::null()), BUILD_TIMEOUT);
+        assert!(output.status.success(), "building qlik-harness failed:\n{}", String::from_utf8_lossy(&output.stderr));
+        let path = profile_dir.join(format!("qlik-harness{}", std::env::consts::EXE_SUFFIX));
+        assert!(path.exists(), "no binary at {}", path.display());
+        path
+    })
+}
+
+/// A command running the binary.
+fn harness() -> Command {
+    let mut command = Command::new(binary());
+    command.env_remove("QLIK_COMPONENT").stdin(Stdio::null());
+    command
+}
+
+/// Spawns `command` with piped output and waits at most `timeout` (kills it and panics after).
+fn wait_output(command: &mut Command, timeout: Duration) -> Output {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    // Drain both pipes on threads so a large output cannot block the child.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.unwrap().read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let status = wait_until(&mut child, timeout);
+    Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
+}
+
+fn wait_until(child: &mut Child, timeout: Duration) -> ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("process did not end within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs the binary with `args`, bounded by [`PROCESS_TIMEOUT`].
+fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    wait_output(harness().args(args), PROCESS_TIMEOUT)
+}
+
+/// [`run`] off the async runtime's worker threads (the in-process simulator needs them).
+async fn run_async(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || run(&args)).await.expect("run")
+}
+
+/// `call <key> --connection <json> --input <json>`.
+async fn call(key: &str, connection: &Value, input: Value) -> Output {
+    run_async(vec!["call".into(), key.into(), "--connection".into(), connection.to_string(), "--input".into(), input.to_string()]).await
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("utf-8 stderr")
+}
+
+fn stdout_json(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output)).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(output)))
+}
+
+fn code(output: &Output) -> Option<i32> {
+    output.status.code()
+}
+
+/// Asserts exit code `expected`, showing the output when not.
+fn assert_exit(output: &Output, expected: i32) {
+    assert_eq!(code(output), Some(expected), "stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output));
+}
+
+/// Asserts that stderr is exactly one non-empty line, and returns it.
+fn one_stderr_line(output: &Output) -> String {
+    let text = stderr(output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one stderr line, got: {text:?}");
+    assert!(!lines[0].trim().is_empty(), "empty stderr line");
+    lines[0].to_string()
+}
+
+/// A spawned `simulate` process, killed when dropped (also when an assertion fails).
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn exports_lists_every_export_as_json() {
+    let output = run(&["exports"]);
+    assert_exit(&output, 0);
+    let exports = stdout_json(&output);
+    let list = exports.as_array().expect("a JSON array");
+    let find = |key: &str| list.iter().find(|e| e["key"] == key).unwrap_or_else(|| panic!("no export {key} in {exports:#}"));
+    let create = find("createSpace");
+    assert_eq!(create["witName"], "create-space");
+    assert_eq!(create["kind"], "action");
+    assert_eq!(find("selectSpace")["kind"], "data-source");
+    let inputs = find("getSpace")["inputs"].as_array().expect("inputs array").clone();
+    assert!(inputs.contains(&json!("spaceId*")), "getSpace inputs: {inputs:?}");
+}
+
+#[test]
+fn manifest_prints_the_committed_component_yaml() {
+    let output = run(&["manifest"]);
+    assert_exit(&output, 0);
+    let yaml = stdout(&output);
+    assert!(yaml.starts_with(qlik_harness::cli::YAML_HEADER), "no generated header: {}", &yaml[..yaml.len().min(200)]);
+    assert!(yaml.contains("key: createSpace"), "no createSpace in the manifest");
+    let committed = workspace().join("component.yaml");
+    assert!(committed.exists(), "{} is missing: generate it with `qlik-harness manifest`", committed.display());
+    let committed = std::fs::read_to_string(&committed).unwrap();
+    assert!(committed == yaml, "component.yaml is stale: regenerate it with `qlik-harness manifest > component.yaml`");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn simulate_prints_url_and_key_first_and_serves_calls() {
+    let mut child = harness()
+        .args(["simulate", "--port", "0", "--api-key", "cli-key-1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn simulate");
+    let stdout = child.stdout.take().unwrap();
+    let _guard = ChildGuard(child);
+    // Read the first line on a thread so a silent simulator fails the test instead of hanging it.
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = send.send(line);
+    });
+    let line = tokio::task::spawn_blocking(move || receive.recv_timeout(PROCESS_TIMEOUT)).await.unwrap().expect("a first stdout line");
+    let banner: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("first line is not JSON ({e}): {line:?}"));
+    assert_eq!(banner["apiKey"], "cli-key-1");
+    let url = banner["url"].as_str().expect("url").to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let output = call("createSpace", &json!({"type": "apiKey", "apiKey": "cli-key-1", "tenant": url}), json!({"name": "Via simulate"})).await;
+    assert_exit(&output, 0);
+    assert_eq!(stdout_json(&output)["name"], "Via simulate");
+    let log = qlik_harness::sim_client::request(&url, "GET", "/__sim/requests", None).await.expect("control API");
+    let posts = log["requests"].as_array().unwrap().iter().filter(|r| r["method"] == "POST" && r["path"] == "/api/v1/spaces").count();
+    assert_eq!(posts, 1, "{log:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_success_prints_the_result_and_reaches_the_tenant() {
+    let env = Env::new().await;
+    let output = call("createSpace", &env.connection, json!({"name": "CLI space"})).await;
+    assert_exit(&output, 0);
+    assert_eq!(stdout_json(&output)["name"], "CLI space");
+    let posts: Vec<Value> = env.requests_to("/api/v1/spaces").await.into_iter().filter(|r| r["method"] == "POST").collect();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    assert_eq!(posts[0]["body"]["name"], "CLI space");
+
+    // The same through @file arguments; the WIT name works as well as the key.
+    let dir = temp_dir("cli-files");
+    let (connection_file, input_file) = (dir.join("connection.json"), dir.join("input.json"));
+    std::fs::write(&connection_file, env.connection.to_string()).unwrap();
+    std::fs::write(&input_file, json!({"name": "From files"}).to_string()).unwrap();
+    let output = run_async(vec![
+        "call".into(),
+        "create-space".into(),
+        "--connection".into(),
+        format!("@{}", connection_file.display()),
+        "--input".into(),
+        format!("@{}", input_file.display()),
+    ])
+    .await;
+    assert_exit(&output, 0);
+    assert_eq!(stdout_json(&output)["name"], "From files");
+    let posts = env.requests_to("/api/v1/spaces").await.into_iter().filter(|r| r["method"] == "POST").count();
+    assert_eq!(posts, 2);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_failure_prints_the_error_json_and_one_stderr_line() {
+    let env = Env::new().await;
+    let output = call("getSpace", &env.connection, json!({"spaceId": "000000000000000000000000"})).await;
+    assert_exit(&output, 1);
+    let out = stdout_json(&output);
+    assert_eq!(out["error"]["kind"], "not-found", "{out:#}");
+    assert_eq!(out["error"]["status"], 404, "{out:#}");
+    assert_eq!(out.as_object().unwrap().len(), 1, "only `error` at the top: {out:#}");
+    assert!(one_stderr_line(&output).contains("not-found"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_with_invalid_input_fails_without_a_request() {
+    let env = Env::new().await;
+    let output = call("getSpace", &env.connection, json!({})).await;
+    assert_exit(&output, 1);
+    let out = stdout_json(&output);
+    assert_eq!(out["error"]["kind"], "invalid-input", "{out:#}");
+    assert_eq!(out["error"]["input"], "spaceId", "{out:#}");
+    assert!(one_stderr_line(&output).contains("invalid-input"));
+    let requests = env.requests().await;
+    assert!(requests.is_empty(), "the tenant received {requests:#?}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let connection = r#"{"type":"apiKey","apiKey":"k","tenant":"http://127.0.0.1:9"}"#;
+    let cases: [&[&str]; 4] = [
+        &[],
+        &["call", "getSpace", "--input", "{}"],
+        &["exports", "--no-such-flag"],
+        &["call", "getSpace", "--connection", connection, "--bogus", "1"],
+    ];
+    for args in cases {
+        let output = run(args);
+        assert_eq!(code(&output), Some(2), "args {args:?}: stderr {}", stderr(&output));
+        assert!(!output.stderr.is_empty(), "args {args:?}: no usage message");
+    }
+}
+
+#[test]
+fn missing_component_says_how_to_build_it() {
+    for args in [&["--component", "/nonexistent/x.wasm", "exports"][..], &["exports", "--component", "/nonexistent/x.wasm"][..]] {
+        let output = run(args);
+        assert_exit(&output, 1);
+        let line = one_stderr_line(&output);
+        assert!(line.contains("cargo build"), "{line}");
+        assert!(line.contains("/nonexistent/x.wasm"), "{line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_dir_keeps_the_oauth_token_between_processes() {
+    let env = Env::new().await;
+    let connection = json!({
+        "type": "oauth2",
+        "grantType": "client_credentials",
+        "tokenUrl": format!("{}/oauth/token", env.sim.url()),
+        "clientId": env.sim.client_id(),
+        "clientSecret": env.sim.client_secret(),
+    });
+    let state = temp_dir("cli-state");
+    for _ in 0..2 {
+        let args = vec![
+            "call".into(),
+            "listSpaces".into(),
+            "--connection".into(),
+            connection.to_string(),
+            "--state-dir".into(),
+            state.display().to_string(),
+        ];
+        let output = run_async(args).await;
+        assert_exit(&output, 0);
+        assert_no_secret_in(&output, env.sim.client_secret());
+    }
+    let tokens = env.requests_to("/oauth/token").await.into_iter().filter(|r| r["method"] == "POST").count();
+    assert_eq!(tokens, 1, "one token for two processes");
+    assert_eq!(env.requests_to("/api/v1/spaces").await.len(), 2);
+
+    let mut files = 0;
+    for entry in std::fs::read_dir(&state).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            files += 1;
+            env::assert_no_secret(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()), env.sim.client_secret());
+        }
+    }
+    assert!(files > 0, "nothing was stored in {}", state.display());
+    std::fs::remove_dir_all(state).unwrap();
+}
+
+fn assert_no_secret_in(output: &Output, secret: &str) {
+    env::assert_no_secret(&String::from_utf8_lossy(&output.stdout), secret);
+    env::assert_no_secret(&String::from_utf8_lossy(&output.stderr), secret);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_output_contains_the_api_key() {
+    let env = Env::new().await;
+    assert_eq!(env.connection["apiKey"], SENTINEL_API_KEY);
+    let failing = call("getSpace", &env.connection, json!({"spaceId": "no-such-space"})).await;
+    assert_exit(&failing, 1);
+    assert_eq!(stdout_json(&failing)["error"]["status"], 404);
+    let succeeding = call("createSpace", &env.connection, json!({"name": "Secretless"})).await;
+    assert_exit(&succeeding, 0);
+    for output in [&failing, &succeeding] {
+        assert_no_secret_in(output, SENTINEL_API_KEY);
+    }
+}
