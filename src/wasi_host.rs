@@ -59,7 +59,8 @@ fn send_error(code: ErrorCode) -> SendError {
         }
         ErrorCode::HttpResponseBodySize(_) => SendError::TooLarge,
         ErrorCode::HttpRequestDenied => SendError::Other("the host denied the request (outbound host not allowed)".into()),
-        other => SendError::Other(format!("HTTP error: {other:?}")),
+        // The rest are protocol and configuration failures; their Debug text would add weight, not help.
+        _ => SendError::Other("the HTTP request failed (protocol or configuration error)".into()),
     }
 }
 
@@ -110,7 +111,7 @@ impl Host for WasiHost {
         let url = url::Url::parse(&request.url).map_err(|e| SendError::Other(format!("bad URL: {e}")))?;
         let headers: Vec<(String, Vec<u8>)> =
             request.headers.iter().map(|(n, v)| (n.clone(), v.as_bytes().to_vec())).collect();
-        let fields = Fields::from_list(&headers).map_err(|e| SendError::Other(format!("bad header: {e:?}")))?;
+        let fields = Fields::from_list(&headers).map_err(|_| SendError::Other("a request header was refused".into()))?;
         let outgoing = OutgoingRequest::new(fields);
         let _ = outgoing.set_method(&method(request.method));
         let scheme = if url.scheme() == "http" { Scheme::Http } else { Scheme::Https };
@@ -179,7 +180,7 @@ impl Host for WasiHost {
     }
 
     fn store_set(&mut self, key: &str, value: &[u8]) -> Result<(), String> {
-        let bucket = store::open(BUCKET).map_err(|e| format!("storage: {e:?}"))?;
-        bucket.set(key, value).map_err(|e| format!("storage: {e:?}"))
+        let bucket = store::open(BUCKET).map_err(|_| "storage bucket unavailable".to_string())?;
+        bucket.set(key, value).map_err(|_| "storage write failed".to_string())
     }
 }

@@ -3,13 +3,36 @@
 use crate::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
 use crate::runtime::{Harness, HarnessOptions, Outcome};
 use crate::sim::{self, SimConfig};
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Header of the generated component.yaml.
 pub const YAML_HEADER: &str = "# Generated from the component's manifest by `qlik-harness manifest`; do not edit.\n";
+
+/// A mistake in how the CLI was invoked (malformed JSON argument, unknown export, unreadable
+/// `@file`): exit code 2, like the usage errors the argument parser reports.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// Parses a JSON argument (text or `@file`); any failure is a usage error naming the flag.
+fn json_arg(flag: &str, value: &str) -> anyhow::Result<Value> {
+    let text = read_arg(value).map_err(|e| usage(format!("{flag}: {e:#}")))?;
+    serde_json::from_str(&text).map_err(|e| usage(format!("{flag} is not valid JSON: {e}")))
+}
 
 /// Arguments of `call`.
 #[derive(clap::Args)]
@@ -129,13 +152,17 @@ fn call_policy(args: &CallArgs, connection: &Value) -> OutboundPolicy {
 
 /// `call`: runs one export.
 pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<i32> {
-    let connection: Value = serde_json::from_str(&read_arg(&args.connection)?).context("--connection is not valid JSON")?;
-    let input: Value = serde_json::from_str(&read_arg(&args.input)?).context("--input is not valid JSON")?;
+    let connection = json_arg("--connection", &args.connection)?;
+    let input = json_arg("--input", &args.input)?;
     if !input.is_object() {
-        bail!("--input must be a JSON object");
+        return Err(usage("--input must be a JSON object"));
     }
+    crate::values::connection(&connection).map_err(|e| usage(format!("--connection: {e}")))?;
     let policy = call_policy(&args, &connection);
     let harness = harness(component, args.state_dir.clone(), policy).await?;
+    if let Err(e) = harness.find_export(&args.key).await {
+        return Err(usage(format!("{e:#}")));
+    }
     match harness.call(&args.key, &connection, &input).await? {
         Outcome::Ok(value) => {
             println!("{}", serde_json::to_string_pretty(&value)?);

@@ -46,7 +46,7 @@ fn main() {
             Ok(code) => code,
             Err(error) => {
                 eprintln!("qlik-harness: {}", cli::one_line(&format!("{error:#}")));
-                1
+                if error.is::<cli::UsageError>() { 2 } else { 1 }
             }
         }
     });

@@ -2,51 +2,29 @@
 //! process, against simulated tenants — exit codes, stdout/stderr shapes, `@file` arguments,
 //! `--state-dir`, `simulate`'s first line, and no secrets in any output.
 //!
-//! Locating the binary: it belongs to the `qlik-harness` package, so `env!("CARGO_BIN_EXE_...")`
-//! is not available here, and this crate's dev-dependency on `qlik-harness` builds only its lib.
-//! The binary is `target/debug/qlik-harness`, next to this test executable's directory
-//! (`target/debug/deps/cli-<hash>`). Before the first use, each test binary runs
-//! `cargo build -p qlik-harness --bin qlik-harness` once (guarded by a `OnceLock`): a no-op when
-//! the binary is up to date, and the only way to be sure it is not stale — simpler and safer than
-//! comparing timestamps.
+//! The binary is the one cargo builds for this package's integration tests
+//! (`CARGO_BIN_EXE_qlik-harness`), so no nested build is needed.
 
-#[path = "support/env.rs"]
+#[path = "../../tests/support/env.rs"]
 mod env;
 
 use env::{temp_dir, Env, SENTINEL_API_KEY};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Upper bound for one CLI process (a first run may compile the component with wasmtime).
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
-/// Upper bound for the one `cargo build` of the binary.
-const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
 /// The workspace root.
 fn workspace() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// Path of the `qlik-harness` binary, built (once per test binary) if needed.
+/// Path of the `qlik-harness` binary.
 fn binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile> above deps/");
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args(["build", "-p", "qlik-harness", "--bin", "qlik-harness", "--manifest-path"])
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
-        let output = wait_output(build.stdin(Stdio::null()), BUILD_TIMEOUT);
-        assert!(output.status.success(), "building qlik-harness failed:\n{}", String::from_utf8_lossy(&output.stderr));
-        let path = profile_dir.join(format!("qlik-harness{}", std::env::consts::EXE_SUFFIX));
-        assert!(path.exists(), "no binary at {}", path.display());
-        path
-    })
+    Path::new(env!("CARGO_BIN_EXE_qlik-harness"))
 }
 
 /// A command running the binary.
@@ -261,16 +239,22 @@ async fn call_with_invalid_input_fails_without_a_request() {
 #[test]
 fn usage_errors_exit_2() {
     let connection = r#"{"type":"apiKey","apiKey":"k","tenant":"http://127.0.0.1:9"}"#;
-    let cases: [&[&str]; 4] = [
+    let cases: [&[&str]; 9] = [
         &[],
         &["call", "getSpace", "--input", "{}"],
         &["exports", "--no-such-flag"],
         &["call", "getSpace", "--connection", connection, "--bogus", "1"],
+        &["call", "getSpace", "--connection", "{not json"],
+        &["call", "getSpace", "--connection", connection, "--input", "[]"],
+        &["call", "getSpace", "--connection", "@/nonexistent/connection.json"],
+        &["call", "getSpace", "--connection", r#"{"type":"ldap"}"#],
+        &["call", "noSuchExport", "--connection", connection],
     ];
     for args in cases {
         let output = run(args);
         assert_eq!(code(&output), Some(2), "args {args:?}: stderr {}", stderr(&output));
         assert!(!output.stderr.is_empty(), "args {args:?}: no usage message");
+        assert!(output.stdout.is_empty(), "args {args:?}: usage errors print nothing on stdout");
     }
 }
 
