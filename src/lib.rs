@@ -17,6 +17,7 @@ pub mod retry;
 pub mod table;
 pub mod tenant;
 pub mod timestamp;
+pub mod uri;
 
 #[cfg(test)]
 mod fake_host;

@@ -1,9 +1,9 @@
 //! The paging styles of Qlik's list APIs, as pure functions (`qlik-api.md` "Paging styles",
 //! `connector.md` §4).
 
+use crate::uri::{form_decode, form_encode, Uri};
 use serde_json::Value;
 use std::collections::HashSet;
-use url::{form_urlencoded, Url};
 
 /// How an API pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub fn next_page(
     let param = style.position_param();
     if let Some(href) = next_href(body) {
         let url = resolve_link(href, current_url, origin)?;
-        match query_value(&url, param) {
+        match url.query_param(param) {
             Some(token) if !token.is_empty() => {
                 return Ok(Some(NextPage {
                     url: url.to_string(),
@@ -134,38 +134,32 @@ fn page_number_next(body: &Value, current_url: &str) -> Option<NextPage> {
 }
 
 /// Resolves a link and checks that it stays on the tenant origin.
-fn resolve_link(href: &str, current_url: &str, origin: &str) -> Result<Url, PagingError> {
-    let origin_url = Url::parse(origin)
+fn resolve_link(href: &str, current_url: &str, origin: &str) -> Result<Uri, PagingError> {
+    let origin_url = Uri::parse_absolute(origin)
         .map_err(|e| PagingError::BadLink(format!("bad origin {origin}: {e}")))?;
-    let base = Url::parse(current_url)
+    let own = origin_url.origin();
+    let base = Uri::parse_absolute(current_url)
         .ok()
-        .filter(|u| u.origin() == origin_url.origin())
+        .filter(|u| u.origin() == own)
         .unwrap_or_else(|| origin_url.clone());
     let mut url = base
-        .join(href)
+        .resolve(href)
         .map_err(|e| PagingError::BadLink(format!("cannot read link {href}: {e}")))?;
-    if url.origin() == origin_url.origin() {
+    if url.origin() == own {
         return Ok(url);
     }
     // Services behind a TLS-terminating proxy may write `http://` links to their own host:
     // follow them over the tenant's https origin, never in plain text.
-    let same_host = url.host_str().map(str::to_ascii_lowercase)
-        == origin_url.host_str().map(str::to_ascii_lowercase);
-    if same_host && url.scheme() == "http" && origin_url.scheme() == "https" && url.port().is_none()
+    if url.host == origin_url.host
+        && url.scheme == "http"
+        && origin_url.scheme == "https"
+        && url.port.is_none()
     {
-        let upgraded = url.set_scheme("https").is_ok() && url.set_port(origin_url.port()).is_ok();
-        if upgraded && url.origin() == origin_url.origin() {
-            return Ok(url);
-        }
+        url.scheme = "https".into();
+        url.port = origin_url.port;
+        return Ok(url);
     }
     Err(PagingError::ForeignHost(href.to_string()))
-}
-
-/// The decoded value of the first `key` parameter of a URL's query.
-fn query_value(url: &Url, key: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
 }
 
 /// Stops loops: remembers every URL fetched and refuses a repeat, and caps the number of pages.
@@ -191,7 +185,7 @@ impl LoopGuard {
             return false;
         }
         // Compare URLs in their normalised form (`HTTPS://Host:443/x` equals `https://host/x`).
-        let key = Url::parse(url).map_or_else(|_| url.to_string(), |u| u.to_string());
+        let key = Uri::parse_absolute(url).map_or_else(|_| url.to_string(), |u| u.to_string());
         self.seen.insert(key)
     }
 
@@ -215,19 +209,13 @@ pub fn with_query_param(url: &str, key: &str, value: &str) -> String {
         Some(i) => (&before_fragment[..i], Some(&before_fragment[i + 1..])),
         None => (before_fragment, None),
     };
-    let pair: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, value)
-        .finish();
+    let pair = format!("{}={}", form_encode(key), form_encode(value));
 
     let mut parts: Vec<String> = Vec::new();
     let mut replaced = false;
     for part in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let raw_key = part.split('=').next().unwrap_or("");
-        let decoded: String = form_urlencoded::parse(raw_key.as_bytes())
-            .next()
-            .map(|(k, _)| k.into_owned())
-            .unwrap_or_default();
-        if decoded == key {
+        if form_decode(raw_key) == key {
             if !replaced {
                 parts.push(pair.clone());
                 replaced = true;

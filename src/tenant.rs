@@ -1,8 +1,8 @@
 //! Tenant normalisation (`connector.md` §1 "Tenant"): what a user typed → the one origin the
 //! component ever sends requests to.
 
-use std::net::IpAddr;
-use url::{Host, Url};
+use crate::uri::Uri;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The message for input that does not look like a tenant at all.
 const LIKE: &str = "must be a Qlik tenant like `acme`, `acme.eu` or `acme.eu.qlikcloud.com`";
@@ -34,7 +34,10 @@ impl TenantBase {
 
     /// true when an absolute URL's scheme+host+port equal this tenant's
     pub fn same_origin(&self, url: &str) -> bool {
-        match (Url::parse(url), Url::parse(&self.origin())) {
+        match (
+            Uri::parse_absolute(url),
+            Uri::parse_absolute(&self.origin()),
+        ) {
             (Ok(other), Ok(own)) => other.origin() == own.origin(),
             _ => false,
         }
@@ -100,26 +103,26 @@ pub fn normalize_tenant(raw: &str) -> Result<TenantBase, String> {
         return Err(format!("has invalid characters in the host; {LIKE}"));
     }
 
-    let url = Url::parse(&url_text).map_err(|_| LIKE.to_string())?;
-    let scheme = url.scheme().to_string();
-    let port = url.port();
+    let url = Uri::parse_absolute(&url_text).map_err(|_| LIKE.to_string())?;
+    let scheme = url.scheme;
+    let port = url.port;
 
-    let host = match url.host() {
-        None => return Err(LIKE.into()),
-        Some(Host::Ipv4(ip)) => Hostname::Ip(IpAddr::V4(ip)),
-        Some(Host::Ipv6(ip)) => Hostname::Ip(IpAddr::V6(ip)),
-        Some(Host::Domain(domain)) => {
-            let domain = domain.to_ascii_lowercase();
-            let domain = domain.strip_suffix('.').unwrap_or(&domain).to_string();
-            check_domain(&domain)?;
-            let labels = domain.split('.').count();
-            if had_scheme || labels >= 3 || domain == "localhost" {
-                Hostname::Domain(domain)
-            } else if labels == 1 {
-                Hostname::Domain(format!("{domain}.us.qlikcloud.com"))
-            } else {
-                Hostname::Domain(format!("{domain}.qlikcloud.com"))
-            }
+    let host = if let Some(v6) = url.host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Hostname::Ip(IpAddr::V6(
+            v6.parse::<Ipv6Addr>().map_err(|_| LIKE.to_string())?,
+        ))
+    } else if let Ok(ip) = url.host.parse::<Ipv4Addr>() {
+        Hostname::Ip(IpAddr::V4(ip))
+    } else {
+        let domain = url.host.strip_suffix('.').unwrap_or(&url.host).to_string();
+        check_domain(&domain)?;
+        let labels = domain.split('.').count();
+        if had_scheme || labels >= 3 || domain == "localhost" {
+            Hostname::Domain(domain)
+        } else if labels == 1 {
+            Hostname::Domain(format!("{domain}.us.qlikcloud.com"))
+        } else {
+            Hostname::Domain(format!("{domain}.qlikcloud.com"))
         }
     };
 

@@ -5,6 +5,7 @@
 use crate::guest::wasi::keyvalue::store;
 use crate::host::{Host, HttpRequest, HttpResponse, SendError, MAX_RESPONSE_BYTES};
 use crate::retry::Method;
+use crate::uri::Uri;
 use std::time::Duration;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
@@ -108,24 +109,16 @@ fn read_body(body: IncomingBody) -> Result<Vec<u8>, SendError> {
 
 impl Host for WasiHost {
     fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, SendError> {
-        let url = url::Url::parse(&request.url).map_err(|e| SendError::Other(format!("bad URL: {e}")))?;
+        let url = Uri::parse_absolute(&request.url).map_err(|e| SendError::Other(format!("bad URL: {e}")))?;
         let headers: Vec<(String, Vec<u8>)> =
             request.headers.iter().map(|(n, v)| (n.clone(), v.as_bytes().to_vec())).collect();
         let fields = Fields::from_list(&headers).map_err(|_| SendError::Other("a request header was refused".into()))?;
         let outgoing = OutgoingRequest::new(fields);
         let _ = outgoing.set_method(&method(request.method));
-        let scheme = if url.scheme() == "http" { Scheme::Http } else { Scheme::Https };
+        let scheme = if url.scheme == "http" { Scheme::Http } else { Scheme::Https };
         let _ = outgoing.set_scheme(Some(&scheme));
-        let authority = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_string(),
-        };
-        let _ = outgoing.set_authority(Some(&authority));
-        let path = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_string(),
-        };
-        let _ = outgoing.set_path_with_query(Some(&path));
+        let _ = outgoing.set_authority(Some(&url.authority()));
+        let _ = outgoing.set_path_with_query(Some(&url.path_and_query()));
 
         let options = RequestOptions::new();
         // A host may refuse a timeout setting; it then applies its own.

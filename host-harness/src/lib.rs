@@ -2,6 +2,9 @@
 //! outbound HTTP policy (`outbound`), its `wasi:keyvalue` store (`kv`), JSON ↔ WIT values
 //! (`values`), and the simulated Qlik tenant (`sim`).
 
+#![warn(missing_docs)]
+
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod kv;

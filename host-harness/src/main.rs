@@ -28,6 +28,12 @@ enum Command {
     Demo,
     /// Print component.yaml (generated from the component's manifest).
     Manifest,
+    /// Print performance figures: component calls vs native requests against the simulator.
+    Bench {
+        /// Timed iterations per figure.
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+    },
 }
 
 fn main() {
@@ -41,6 +47,7 @@ fn main() {
             Command::Simulate(sim) => cli::simulate(sim).await,
             Command::Demo => qlik_harness::demo::run(component).await,
             Command::Manifest => cli::manifest(component).await,
+            Command::Bench { iterations } => qlik_harness::bench::run(component, iterations).await,
         };
         match result {
             Ok(code) => code,

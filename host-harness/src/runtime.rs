@@ -186,6 +186,13 @@ impl Harness {
         Store::new(&self.engine, ctx)
     }
 
+    /// Instantiates the component once and drops it (for the benchmark).
+    pub async fn instantiate_only(&self) -> anyhow::Result<()> {
+        let mut store = self.new_store();
+        self.pre.instantiate_async(&mut store).await?;
+        Ok(())
+    }
+
     /// Calls `interface.function` of a fresh instance with `params`; returns its one result.
     pub async fn call_raw(&self, interface: &str, function: &str, params: &[Val]) -> anyhow::Result<Val> {
         let mut store = self.new_store();

@@ -20,11 +20,20 @@ pub async fn request(base: &str, method: &str, path: &str, body: Option<&Value>)
 
 /// Sends one request and returns the status and body text.
 pub async fn request_raw(base: &str, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, String)> {
+    send(base, method, path, body, "").await
+}
+
+/// Sends one request with `Authorization: Bearer <token>` (a tenant API call, for benchmarks).
+pub async fn request_raw_auth(base: &str, method: &str, path: &str, token: &str) -> anyhow::Result<(u16, String)> {
+    send(base, method, path, None, &format!("Authorization: Bearer {token}\r\nAccept: application/json\r\n")).await
+}
+
+async fn send(base: &str, method: &str, path: &str, body: Option<&Value>, extra_headers: &str) -> anyhow::Result<(u16, String)> {
     let authority = base.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = tokio::net::TcpStream::connect(authority).await.with_context(|| format!("connecting to {authority}"))?;
     let body = body.map(Value::to_string).unwrap_or_default();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n{extra_headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;

@@ -6,6 +6,7 @@ use crate::host::Host;
 use crate::inputs::Inputs;
 use crate::retry::Method;
 use crate::table::{BodySpec, OutputSpec};
+use crate::uri::Uri;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 
@@ -32,9 +33,9 @@ pub fn with_query(url: &str, pairs: &[(String, String)]) -> String {
     if pairs.is_empty() {
         return url.to_string();
     }
-    let mut parsed = url::Url::parse(url).expect("client URLs are absolute");
-    parsed.query_pairs_mut().extend_pairs(pairs);
-    parsed.into()
+    let mut parsed = Uri::parse_absolute(url).expect("client URLs are absolute");
+    parsed.append_query_pairs(pairs);
+    parsed.to_string()
 }
 
 /// The query pairs whose inputs are present, as text.

@@ -1,0 +1,98 @@
+//! `qlik-harness bench`: figures, not assertions. Runs against an in-process simulated tenant and
+//! prints, side by side in one run: instantiating the component, one `getSpace` call through the
+//! component (fresh instance + one loopback GET), the same GET sent natively (same one-connection-
+//! per-request pattern), a `listSpaces` fetchAll over 1000 records, and their ratios.
+
+use crate::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
+use crate::runtime::{Harness, HarnessOptions, Outcome};
+use crate::sim::{self, SimConfig};
+use crate::sim_client;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Median and 90th percentile of a set of timings.
+struct Figures {
+    median: Duration,
+    p90: Duration,
+}
+
+fn figures(mut samples: Vec<Duration>) -> Figures {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Figures { median: at(0.5), p90: at(0.9) }
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+async fn time<F, Fut>(iterations: usize, mut step: F) -> anyhow::Result<Figures>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    step().await?; // warm-up
+    let mut samples = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        step().await?;
+        samples.push(started.elapsed());
+    }
+    Ok(figures(samples))
+}
+
+/// Runs the benchmark and prints its figures.
+pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Result<i32> {
+    let iterations = iterations.max(1);
+    let sim = sim::start(SimConfig::default()).await?;
+    // Generous limits: the benchmark measures the connector, not the tenant's rate limiter.
+    sim_client::request(&sim.url(), "POST", "/__sim/config", Some(&json!({"rateLimits": {"tier1": 1_000_000, "tier2": 1_000_000}}))).await?;
+    let ids = sim_client::request(&sim.url(), "POST", "/__sim/seed", Some(&json!({"resource": "spaces", "count": 1000}))).await?;
+    let id = ids["created"][0].as_str().unwrap_or_default().to_string();
+
+    let load_started = Instant::now();
+    let harness = Harness::new(HarnessOptions {
+        component,
+        outbound: OutboundPolicy { allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect(), ..Default::default() },
+        ..Default::default()
+    })?;
+    let load = load_started.elapsed();
+    let connection = json!({"type": "apiKey", "apiKey": sim.api_key(), "tenant": sim.url()});
+
+    let instantiate = time(iterations, || harness.instantiate_only()).await?;
+    let component_get = time(iterations, || async {
+        match harness.call("getSpace", &connection, &json!({"spaceId": id})).await? {
+            Outcome::Ok(_) => Ok(()),
+            Outcome::Err(e) => anyhow::bail!("getSpace failed: {e}"),
+        }
+    })
+    .await?;
+    let native_get = time(iterations, || async {
+        let (status, _) = sim_client::request_raw_auth(&sim.url(), "GET", &format!("/api/v1/spaces/{id}"), sim.api_key()).await?;
+        anyhow::ensure!(status == 200, "native GET answered {status}");
+        Ok(())
+    })
+    .await?;
+    let fetch_all = time(iterations.div_ceil(20).max(3), || async {
+        match harness.call("listSpaces", &connection, &json!({"fetchAll": true})).await? {
+            Outcome::Ok(page) if page["data"].as_array().map_or(0, Vec::len) == 1000 => Ok(()),
+            other => anyhow::bail!("fetchAll did not read 1000 spaces: {other:?}"),
+        }
+    })
+    .await?;
+    sim.shutdown().await;
+
+    let profile = if cfg!(debug_assertions) { "debug (build with --release for representative figures)" } else { "release" };
+    println!("qlik-harness bench — harness {profile}, {iterations} iterations, median / p90");
+    println!("  load + compile component (compile cache)      {:>10.0} µs", micros(load));
+    println!("  instantiate from InstancePre                  {:>10.1} µs   {:>10.1} µs", micros(instantiate.median), micros(instantiate.p90));
+    println!("  getSpace through the component                {:>10.1} µs   {:>10.1} µs", micros(component_get.median), micros(component_get.p90));
+    println!("  the same GET sent natively                    {:>10.1} µs   {:>10.1} µs", micros(native_get.median), micros(native_get.p90));
+    println!("  listSpaces fetchAll, 1000 records (10 pages)  {:>10.1} µs   {:>10.1} µs", micros(fetch_all.median), micros(fetch_all.p90));
+    println!(
+        "  ratio component / native GET (median)         {:>10.2}x",
+        component_get.median.as_secs_f64() / native_get.median.as_secs_f64()
+    );
+    Ok(0)
+}
