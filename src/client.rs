@@ -117,6 +117,7 @@ impl<'h, H: Host> Client<'h, H> {
             let attempt = match &outcome {
                 Ok(response) => Attempt::Status { status: response.status, retry_after: response.header("retry-after") },
                 Err(SendError::Connection(_)) => Attempt::ConnectionFailed,
+                // Timeouts, oversized answers and refusals are final, like a timeout.
                 Err(_) => Attempt::TimedOut,
             };
             let now = self.host.now_unix_secs();

@@ -112,6 +112,16 @@ async fn malformed_and_truncated_bodies_are_typed_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn response_over_32_mib_is_refused_while_streaming() {
+    let env = Env::new().await;
+    env.fault(json!({"path": "/api/v1/spaces", "body": "oversized"})).await;
+    let error = env.err("listSpaces", json!({})).await;
+    assert_eq!(error["kind"], "invalid-response", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("32 MiB"), "{error}");
+    assert_eq!(env.requests_to("/api/v1/spaces").await.len(), 1, "an oversized answer is not retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn every_tenant_form_reaches_its_host() {
     let env = Env::with(EnvOptions { route: true, ..Default::default() }).await;
     for (tenant, host) in [

@@ -1,5 +1,6 @@
-//! The hyper body type of every response: a complete body, or a truncated one that sends part
-//! of its bytes under a larger `Content-Length` and then aborts the connection.
+//! The hyper body type of every response: a complete body, a truncated one that sends part
+//! of its bytes under a larger `Content-Length` and then aborts the connection, or an oversized
+//! one streamed in chunks.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,11 +25,20 @@ pub(crate) enum SimBody {
         part: Option<Bytes>,
         stall: Option<Pin<Box<Sleep>>>,
     },
+    /// `{"data":[` then filler items until `remaining` bytes are sent, then `]}`; no length.
+    Stream { remaining: usize, started: bool },
 }
+
+/// Size of one streamed chunk.
+const STREAM_CHUNK: usize = 64 * 1024;
 
 impl SimBody {
     pub fn full(bytes: Bytes) -> Self {
         SimBody::Full((!bytes.is_empty()).then_some(bytes))
+    }
+
+    pub fn oversized(bytes: usize) -> Self {
+        SimBody::Stream { remaining: bytes, started: false }
     }
 
     pub fn truncated(part: Bytes) -> Self {
@@ -49,6 +59,21 @@ impl Body for SimBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
             SimBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            SimBody::Stream { remaining, started } => {
+                if *remaining == 0 {
+                    return Poll::Ready(None);
+                }
+                let chunk = if !*started {
+                    *started = true;
+                    Bytes::from_static(b"{\"data\":[")
+                } else if *remaining <= STREAM_CHUNK {
+                    Bytes::from_static(b"\"x\"]}")
+                } else {
+                    Bytes::from(b"\"x\",".repeat(STREAM_CHUNK / 4))
+                };
+                *remaining = remaining.saturating_sub(chunk.len().max(1));
+                Poll::Ready(Some(Ok(Frame::data(chunk))))
+            }
             SimBody::Truncated { part, stall } => {
                 if let Some(bytes) = part.take() {
                     return Poll::Ready(Some(Ok(Frame::data(bytes))));
@@ -74,7 +99,7 @@ impl Body for SimBody {
             SimBody::Full(bytes) => {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
-            SimBody::Truncated { .. } => SizeHint::default(),
+            SimBody::Truncated { .. } | SimBody::Stream { .. } => SizeHint::default(),
         }
     }
 }

@@ -15,7 +15,13 @@ pub(crate) enum BodyFault {
     Malformed,
     /// A `Content-Length` larger than the bytes sent, then the connection closes.
     Truncated,
+    /// A valid-looking JSON body of [`OVERSIZED_BYTES`], streamed in chunks without a
+    /// `Content-Length` (beyond the 32 MiB a client should read).
+    Oversized,
 }
+
+/// Size of an `oversized` body: 33 MiB.
+pub(crate) const OVERSIZED_BYTES: usize = 33 * 1024 * 1024;
 
 /// One queued fault, as posted to `/__sim/faults`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

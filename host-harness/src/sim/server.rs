@@ -74,7 +74,18 @@ fn lock(shared: &Shared) -> MutexGuard<'_, State> {
 /// A response ready to send: what is logged, and how the body goes on the wire.
 struct Prepared {
     reply: Reply,
-    truncated: bool,
+    wire: Wire,
+}
+
+/// How a response body goes on the wire.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    /// As it is.
+    Whole,
+    /// Cut short under a larger `Content-Length`.
+    Truncated,
+    /// Replaced by a streamed body of this many bytes.
+    Oversized(usize),
 }
 
 async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBody>, Dropped> {
@@ -84,7 +95,7 @@ async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBo
     if control::is_control_path(&ctx.path) {
         let mut st = lock(&shared);
         let reply = control::handle(&mut st, &ctx);
-        return Ok(send(stamp(&st, &ctx, reply), false));
+        return Ok(send(stamp(&st, &ctx, reply), Wire::Whole));
     }
     let (seq, fault) = arrive(&shared, &ctx);
     if let Some(ms) = fault.as_ref().and_then(|f| f.delay_ms) {
@@ -97,7 +108,7 @@ async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBo
     };
     let reply = stamp(&st, &ctx, prepared.reply);
     st.log.finish(seq, Some(&reply));
-    Ok(send(reply, prepared.truncated))
+    Ok(send(reply, prepared.wire))
 }
 
 /// Logs the request and takes the first fault matching it.
@@ -113,7 +124,7 @@ fn respond(st: &mut State, ctx: &Ctx, fault: Option<&Fault>) -> Option<Prepared>
     let whole = |reply| {
         Some(Prepared {
             reply,
-            truncated: false,
+            wire: Wire::Whole,
         })
     };
     let Some(fault) = fault else {
@@ -139,7 +150,7 @@ fn corrupt(mut reply: Reply, kind: BodyFault, status: Option<u16>) -> Prepared {
             reply.set_header("content-type", "application/json");
             Prepared {
                 reply,
-                truncated: false,
+                wire: Wire::Whole,
             }
         }
         BodyFault::Truncated => {
@@ -149,7 +160,17 @@ fn corrupt(mut reply: Reply, kind: BodyFault, status: Option<u16>) -> Prepared {
             reply.set_header("content-length", declared.to_string());
             Prepared {
                 reply,
-                truncated: true,
+                wire: Wire::Truncated,
+            }
+        }
+        BodyFault::Oversized => {
+            // The log shows a note, not 33 MiB.
+            reply.body = Bytes::from_static(b"<oversized body streamed by an injected fault>");
+            reply.headers.retain(|(name, _)| name != "content-length");
+            reply.set_header("content-type", "application/json");
+            Prepared {
+                reply,
+                wire: Wire::Oversized(faults::OVERSIZED_BYTES),
             }
         }
     }
@@ -162,11 +183,11 @@ fn stamp(st: &State, ctx: &Ctx, mut reply: Reply) -> Reply {
     reply
 }
 
-fn send(reply: Reply, truncated: bool) -> Response<SimBody> {
-    let body = if truncated {
-        SimBody::truncated(reply.body.clone())
-    } else {
-        SimBody::full(reply.body.clone())
+fn send(reply: Reply, wire: Wire) -> Response<SimBody> {
+    let body = match wire {
+        Wire::Whole => SimBody::full(reply.body.clone()),
+        Wire::Truncated => SimBody::truncated(reply.body.clone()),
+        Wire::Oversized(bytes) => SimBody::oversized(bytes),
     };
     let mut response = Response::new(body);
     *response.status_mut() = reply.status;
