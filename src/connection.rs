@@ -28,13 +28,21 @@ pub enum GrantType {
 /// An OAuth 2.0 connection as given (mirrors WIT `oauth2-connection`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuth2Connection {
+    /// How the access token is obtained.
     pub grant_type: GrantType,
+    /// The tenant; derived from `token_url` when absent.
     pub tenant: Option<String>,
+    /// Authorization endpoint (used by the host's authorization-code flow).
     pub authorize_url: Option<String>,
+    /// Token endpoint, on the tenant host.
     pub token_url: String,
+    /// Space-separated scopes; [`DEFAULT_SCOPES`] when absent.
     pub scopes: Option<String>,
+    /// OAuth client id.
     pub client_id: String,
+    /// OAuth client secret.
     pub client_secret: Secret,
+    /// The user's current access token (authorization code).
     pub access_token: Option<Secret>,
 }
 
@@ -42,7 +50,12 @@ pub struct OAuth2Connection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Connection {
     /// API key.
-    ApiKey { api_key: Secret, tenant: String },
+    ApiKey {
+        /// The key.
+        api_key: Secret,
+        /// The tenant as typed.
+        tenant: String,
+    },
     /// OAuth 2.0.
     OAuth2(OAuth2Connection),
 }
@@ -56,7 +69,16 @@ pub enum Auth {
     /// A ready bearer token (API key or a host-supplied access token).
     Bearer(Secret),
     /// Machine-to-machine: tokens fetched from `token_url` and cached in host storage.
-    ClientCredentials { token_url: String, client_id: String, client_secret: Secret, scopes: String },
+    ClientCredentials {
+        /// Token endpoint.
+        token_url: String,
+        /// OAuth client id.
+        client_id: String,
+        /// OAuth client secret.
+        client_secret: Secret,
+        /// Scopes asked for.
+        scopes: String,
+    },
 }
 
 /// A validated connection: where to send requests and how to authenticate them.

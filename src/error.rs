@@ -6,7 +6,12 @@ use crate::qlik_error::QlikError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectorError {
     /// An input is missing or malformed; nothing was sent.
-    InvalidInput { input: String, message: String },
+    InvalidInput {
+        /// The input's key.
+        input: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// 401.
     Unauthorized(QlikError),
     /// 403.
@@ -16,7 +21,12 @@ pub enum ConnectorError {
     /// 409 or 412.
     Conflict(QlikError),
     /// 429 left after the retries.
-    RateLimited { retry_after_seconds: Option<u32>, error: QlikError },
+    RateLimited {
+        /// How long Qlik asked to wait, when it said.
+        retry_after_seconds: Option<u32>,
+        /// Qlik's error.
+        error: QlikError,
+    },
     /// Any other error status.
     Api(QlikError),
     /// No answer in time.

@@ -56,13 +56,13 @@ fn wit_error(error: ConnectorError) -> types::Error {
 }
 
 fn action(key: &str, connection: types::Connection, input: String) -> Result<String, types::Error> {
-    crate::ops::run_action(&mut WasiHost::default(), key, &native_connection(connection), &input)
+    crate::ops::run_action(&mut WasiHost, key, &native_connection(connection), &input)
         .map(|value| value.to_string())
         .map_err(wit_error)
 }
 
 fn data_source(key: &str, connection: types::Connection, input: String) -> Result<Vec<types::PicklistItem>, types::Error> {
-    crate::ops::run_data_source(&mut WasiHost::default(), key, &native_connection(connection), &input)
+    crate::ops::run_data_source(&mut WasiHost, key, &native_connection(connection), &input)
         .map(|items| items.into_iter().map(|i| types::PicklistItem { key: i.key, label: i.label }).collect())
         .map_err(wit_error)
 }

@@ -3,6 +3,8 @@
 //! normalisation, client) compiles natively and is unit-tested there; only `guest` and
 //! `wasi_host` need the component model.
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod coerce;
 pub mod connection;

@@ -20,7 +20,6 @@ const BUCKET: &str = "default";
 const WRITE_CHUNK: usize = 4096;
 
 /// The WASI host.
-#[derive(Default)]
 pub struct WasiHost;
 
 fn method(method: Method) -> WasiMethod {

@@ -38,11 +38,14 @@ pub struct Bucket {
     name: String,
 }
 
+/// Bucket name → its entries.
+type Buckets = HashMap<String, BTreeMap<String, Vec<u8>>>;
+
 /// Where buckets live.
 #[derive(Clone, Default)]
 pub struct KvStore {
     dir: Option<PathBuf>,
-    memory: Arc<Mutex<HashMap<String, BTreeMap<String, Vec<u8>>>>>,
+    memory: Arc<Mutex<Buckets>>,
 }
 
 impl KvStore {

@@ -95,8 +95,7 @@ fn refuses_urls_off_the_tenant() {
 
 #[test]
 fn client_credentials_token_is_fetched_cached_and_refreshed_on_401() {
-    let mut host = FakeHost::default();
-    host.now = 1_000;
+    let mut host = FakeHost { now: 1_000, ..Default::default() };
     host.answer(200, &[], TOKEN).answer(200, &[], "{}");
     let mut client = Client::new(&mut host, client_credentials());
     let url = client.api_url("/spaces");
@@ -139,8 +138,7 @@ fn token_endpoint_refusal_is_unauthorized_naming_client_id() {
 
 #[test]
 fn expired_cached_token_is_not_used() {
-    let mut host = FakeHost::default();
-    host.now = 10_000;
+    let mut host = FakeHost { now: 10_000, ..Default::default() };
     host.store.insert("oauth-token/http://127.0.0.1:9/cid".into(), br#"{"v":1,"accessToken":"old","expiresAt":10030}"#.to_vec());
     host.answer(200, &[], TOKEN).answer(200, &[], "{}");
     let mut client = Client::new(&mut host, client_credentials());

@@ -78,7 +78,10 @@ pub enum OutputSpec {
     /// The parsed response body.
     Body,
     /// `{"deleted": true, "id": <the input>}`.
-    Deleted { id_input: &'static str },
+    Deleted {
+        /// The input holding the deleted id.
+        id_input: &'static str,
+    },
 }
 
 /// How a picklist item's label is made from a record.
@@ -95,18 +98,24 @@ pub enum LabelRule {
 pub enum Op {
     /// One request. `path` holds `{inputKey}` placeholders (percent-encoded when filled).
     Request {
+        /// HTTP method.
         method: Method,
+        /// Path under the API root, with `{inputKey}` placeholders.
         path: &'static str,
         /// `(query parameter, input key)` pairs sent when the input is present.
         query: &'static [(&'static str, &'static str)],
+        /// The JSON body.
         body: BodySpec,
+        /// What the action returns.
         output: OutputSpec,
         /// At least one of these inputs must be given (update actions).
         at_least_one_of: &'static [&'static str],
     },
     /// A list action with the paging inputs of connector.md §4.
     List {
+        /// Path under the API root.
         path: &'static str,
+        /// The API's paging style.
         paging: PagingStyle,
         /// The API's maximum page size.
         max_limit: i64,
@@ -115,7 +124,9 @@ pub enum Op {
     },
     /// A data source reading every page (connector.md §6).
     Picklist {
+        /// Path under the API root.
         path: &'static str,
+        /// The API's paging style.
         paging: PagingStyle,
         /// Page size asked for (the API's maximum).
         page_size: i64,
@@ -125,6 +136,7 @@ pub enum Op {
         search_param: Option<&'static str>,
         /// Record field holding the key.
         key_field: &'static str,
+        /// How labels are made.
         label: LabelRule,
     },
 }

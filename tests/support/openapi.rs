@@ -239,7 +239,7 @@ impl Spec {
                 }
                 let flags: Vec<bool> = route.segs.iter().map(|s| matches!(s, Seg::Lit(_))).collect();
                 // Prefer literal segments, earliest first: `/spaces/types` over `/spaces/{id}`.
-                if best.as_ref().map_or(true, |(f, _, _)| flags > *f) {
+                if best.as_ref().is_none_or(|(f, _, _)| flags > *f) {
                     best = Some((flags, di, format!("{item_ptr}/{method}")));
                 }
             }
@@ -754,11 +754,10 @@ fn convert(schema: &Value, mode: Mode, doc: &Value) -> Value {
                 }
                 _ => {}
             },
-            "format" => {
-                if v.as_str().is_some_and(|f| KEPT_FORMATS.contains(&f)) {
+            "format"
+                if v.as_str().is_some_and(|f| KEPT_FORMATS.contains(&f)) => {
                     out.insert(k.clone(), v.clone());
                 }
-            }
             "pattern" => {
                 if let Value::String(p) = v {
                     out.insert(k.clone(), Value::String(ecma_pattern(p)));
@@ -801,7 +800,7 @@ fn convert(schema: &Value, mode: Mode, doc: &Value) -> Value {
             .filter(|n| {
                 n.as_str()
                     .and_then(|n| props.get(n))
-                    .map_or(true, |p| !has_flag(p, flag, doc))
+                    .is_none_or(|p| !has_flag(p, flag, doc))
             })
             .cloned()
             .collect();
