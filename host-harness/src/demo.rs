@@ -11,12 +11,22 @@ use std::path::PathBuf;
 struct Demo {
     harness: Harness,
     connection: Value,
+    tenant: String,
 }
 
 impl Demo {
+    /// Requests the tenant has received so far.
+    async fn received(&self) -> anyhow::Result<usize> {
+        Ok(sim_get(&self.tenant, "/__sim/requests").await?["requests"].as_array().map_or(0, Vec::len))
+    }
+
     async fn call(&self, key: &str, input: Value) -> anyhow::Result<Result<Value, Value>> {
         println!("\n> {key} {input}");
-        Ok(match self.harness.call(key, &self.connection, &input).await? {
+        let before = self.received().await?;
+        let outcome = self.harness.call(key, &self.connection, &input).await?;
+        let sent = self.received().await? - before;
+        println!("  ({sent} request{} to the tenant)", if sent == 1 { "" } else { "s" });
+        Ok(match outcome {
             Outcome::Ok(value) => Ok(value),
             Outcome::Err(error) => {
                 println!("  error → {}", describe_error(&error));
@@ -40,7 +50,11 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
         ..Default::default()
     })?;
     println!("Component loaded: {} exports", harness.wit_exports().len());
-    let demo = Demo { harness, connection: json!({"type": "apiKey", "apiKey": sim.api_key(), "tenant": sim.url()}) };
+    let demo = Demo {
+        harness,
+        connection: json!({"type": "apiKey", "apiKey": sim.api_key(), "tenant": sim.url()}),
+        tenant: sim.url(),
+    };
 
     let seeded = sim_post(&sim.url(), "/__sim/seed", json!({"resource": "spaces", "count": 12})).await?;
     println!("Seeded {} spaces in the tenant.", seeded["created"].as_array().map_or(0, Vec::len));
@@ -80,15 +94,13 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
     }
 
     let _ = demo.call("getSpace", json!({"spaceId": "no/such"})).await?;
-    println!("  (rejected before any request was sent)");
 
     if let Ok(deleted) = demo.call("deleteSpace", json!({"spaceId": id})).await? {
         println!("  {deleted}");
     }
     let _ = demo.call("getSpace", json!({"spaceId": id})).await?;
 
-    let requests = sim_get(&sim.url(), "/__sim/requests").await?;
-    println!("\nThe tenant received {} requests; the trigger arrives in a later release.", requests["requests"].as_array().map_or(0, Vec::len));
+    println!("\nThe tenant received {} requests in all.", demo.received().await?);
     sim.shutdown().await;
     Ok(0)
 }

@@ -327,3 +327,17 @@ async fn no_output_contains_the_api_key() {
         assert_no_secret_in(output, SENTINEL_API_KEY);
     }
 }
+
+#[test]
+fn demo_walks_through_a_flow_against_its_own_tenant() {
+    let output = run(&["demo"]);
+    assert_exit(&output, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("created space"), "{text}");
+    assert!(text.contains("error → conflict: 409"), "{text}");
+    assert!(text.contains("fetchAll read 13 spaces; truncated = false"), "{text}");
+    // The invalid input is refused without a request; the lines after it say so.
+    let invalid = text.split("> getSpace {\"spaceId\":\"no/such\"}").nth(1).expect("the invalid-input step");
+    assert!(invalid.trim_start().starts_with("(0 requests to the tenant)"), "{invalid}");
+    assert!(text.contains("error → not-found: 404"), "{text}");
+}
