@@ -219,3 +219,22 @@ fn href_with_cursor(ctx: &Ctx, base_url: &str, key: &str, cursor: &str) -> Strin
     query.append_pair(key, cursor);
     format!("{base_url}{}?{}", ctx.path, query.finish())
 }
+
+/// One cursor page of `sorted` records: reads `limit` and the cursor from the request, and
+/// returns the page's records rendered as JSON with its `links` (absolute, on the origin the
+/// caller addressed).
+pub(crate) fn cursor_page<T>(
+    ctx: &Ctx,
+    own_url: &str,
+    limit: LimitRule,
+    sorted: &[&T],
+    id: impl Fn(&T) -> &str,
+    render: impl Fn(&T) -> Value,
+) -> Result<(Vec<Value>, Value), ApiError> {
+    let limit = parse_limit(ctx, limit)?;
+    let cursor = parse_cursor(ctx)?;
+    let ids: Vec<&str> = sorted.iter().map(|r| id(r)).collect();
+    let w = window(&ids, limit, cursor.as_ref());
+    let data = sorted[w.start..w.end].iter().map(|r| render(r)).collect();
+    Ok((data, links(ctx, &ctx.origin(own_url), &w)))
+}

@@ -35,9 +35,7 @@ pub(crate) struct NewSpace {
 
 /// GET /spaces
 pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let limit = paging::parse_limit(ctx, LIMIT)?;
     let (field, desc) = paging::parse_sort(ctx, SORT_FIELDS)?.unwrap_or_default();
-    let cursor = paging::parse_cursor(ctx)?;
     let filter = Filter::from_query(ctx)?;
     let mut matching: Vec<&Space> = st.spaces.iter().filter(|s| filter.accepts(s)).collect();
     matching.sort_by(|a, b| {
@@ -48,14 +46,9 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
             order
         }
     });
-    let ids: Vec<&str> = matching.iter().map(|s| s.id.as_str()).collect();
-    let w = paging::window(&ids, limit, cursor.as_ref());
-    let data: Vec<Value> = matching[w.start..w.end]
-        .iter()
-        .map(|s| to_json(st, s))
-        .collect();
-    let body = json!({ "data": data, "links": paging::links(ctx, &ctx.origin(&st.identity.base_url), &w),
-                       "meta": { "count": matching.len() } });
+    let (data, links) =
+        paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |s| &s.id, |s| to_json(st, s))?;
+    let body = json!({ "data": data, "links": links, "meta": { "count": matching.len() } });
     Ok(Reply::json(StatusCode::OK, &body))
 }
 

@@ -43,9 +43,7 @@ pub(crate) struct NewUser {
 
 /// GET /users
 pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let limit = paging::parse_limit(ctx, LIMIT)?;
     let (field, desc) = paging::parse_sort(ctx, SORT_FIELDS)?.unwrap_or(("name".into(), false));
-    let cursor = paging::parse_cursor(ctx)?;
     let total_results = parse_bool(ctx, "totalResults")?;
     let mut matching: Vec<&User> = st
         .users
@@ -62,13 +60,9 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
             order
         }
     });
-    let ids: Vec<&str> = matching.iter().map(|u| u.id.as_str()).collect();
-    let w = paging::window(&ids, limit, cursor.as_ref());
-    let data: Vec<Value> = matching[w.start..w.end]
-        .iter()
-        .map(|u| to_json(st, u))
-        .collect();
-    let mut body = json!({ "data": data, "links": paging::links(ctx, &ctx.origin(&st.identity.base_url), &w) });
+    let (data, links) =
+        paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |u| &u.id, |u| to_json(st, u))?;
+    let mut body = json!({ "data": data, "links": links });
     if total_results {
         body["totalResults"] = json!(matching.len());
     }
