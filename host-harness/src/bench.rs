@@ -69,7 +69,10 @@ pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Resul
     })
     .await?;
     let native_get = time(iterations, || async {
-        let (status, _) = sim_client::request_raw_auth(&sim.url(), "GET", &format!("/api/v1/spaces/{id}"), sim.api_key()).await?;
+        let bearer = format!("Bearer {}", sim.api_key());
+        let headers = [("Authorization", bearer.as_str()), ("Accept", "application/json")];
+        let response = sim_client::exchange(&sim.url(), "GET", &format!("/api/v1/spaces/{id}"), &headers, b"").await?;
+        let status = response.map_or(0, |r| r.status);
         anyhow::ensure!(status == 200, "native GET answered {status}");
         Ok(())
     })

@@ -3,40 +3,24 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use qlik_harness::sim::{start, SimConfig, SimHandle};
+use qlik_harness::sim_client::{exchange, RawResponse};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-// ---------------------------------------------------------------- a tiny HTTP/1.1 client
+// ---------------------------------------------------------------- HTTP over the harness's client
 
-/// A parsed response. `complete` is false when fewer bytes arrived than Content-Length said.
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    complete: bool,
+/// A response, as the harness's own simulator client reads it.
+type Resp = RawResponse;
+
+/// JSON and text views of a response body.
+trait Body {
+    fn json(&self) -> Value;
 }
 
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
+impl Body for Resp {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
     }
 }
 
@@ -48,58 +32,16 @@ async fn raw_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Option<Resp> {
-    let host = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host)
+    let response = exchange(base, method, target, headers, body)
         .await
         .expect("connect to simulator");
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+    if let Some(r) = &response {
+        assert!(
+            r.header("transfer-encoding").is_none_or(|v| !v.contains("chunked")),
+            "the simulator is expected to send Content-Length bodies"
+        );
     }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-        }
-    }
-    parse_response(&raw)
-}
-
-fn parse_response(raw: &[u8]) -> Option<Resp> {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    assert!(
-        !headers
-            .iter()
-            .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")),
-        "the simulator is expected to send Content-Length bodies"
-    );
-    let mut body = raw[split + 4..].to_vec();
-    let declared = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .map(|(_, v)| v.parse::<usize>().unwrap());
-    let complete = declared.is_none_or(|len| body.len() >= len);
-    if let Some(len) = declared {
-        body.truncate(len);
-    }
-    Some(Resp {
-        status,
-        headers,
-        body,
-        complete,
-    })
+    response
 }
 
 /// A started simulator plus request helpers.
