@@ -4,10 +4,8 @@
 
 #[path = "support/env.rs"]
 mod env;
-#[path = "support/openapi.rs"]
-mod openapi;
 
-use env::Env;
+use env::{openapi, Env};
 use qlik_harness::Outcome;
 use serde_json::{json, Value};
 

@@ -1,7 +1,13 @@
 //! A test environment: a simulated tenant, the real component in the harness, and helpers to
 //! call exports and read what the tenant received. Include with
 //! `#[path = "support/env.rs"] mod env;`.
+//!
+//! When an `Env` ends, every exchange its tenant saw is validated against Qlik's published
+//! OpenAPI documents: the whole suite's traffic conforms, not a sample of it.
 #![allow(dead_code)]
+
+#[path = "openapi.rs"]
+pub mod openapi;
 
 use qlik_harness::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
 use qlik_harness::sim::{self, SimConfig, SimHandle};
@@ -109,6 +115,23 @@ impl Env {
     /// Queues a fault.
     pub async fn fault(&self, fault: Value) {
         self.control("POST", "/__sim/faults", Some(fault)).await;
+    }
+}
+
+impl Drop for Env {
+    /// Validates the tenant's traffic against Qlik's OpenAPI documents (unless the test already
+    /// failed). Needs the multi-thread runtime every test here uses.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let url = self.sim.url();
+        let log = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(sim_client::request(&url, "GET", "/__sim/requests", None))
+        })
+        .expect("the request log");
+        let exchanges = log["requests"].as_array().cloned().unwrap_or_default();
+        openapi::Spec::shared().assert_conforms(&exchanges);
     }
 }
 

@@ -3,6 +3,7 @@
 use http::HeaderMap;
 use serde_json::{json, Map, Value};
 
+use super::faults::Fault;
 use super::reply::Reply;
 use super::request::Ctx;
 
@@ -51,6 +52,14 @@ impl RequestLog {
             response: Value::Null,
         });
         self.last_seq
+    }
+
+    /// Notes on request `seq` the fault injected into it (as `fault`), so readers of the log
+    /// know its response was corrupted on purpose.
+    pub fn note_fault(&mut self, seq: u64, fault: &Fault) {
+        let Ok(index) = self.entries.binary_search_by_key(&seq, |e| e.seq) else { return };
+        let fault = serde_json::to_value(fault).unwrap_or(Value::Null);
+        self.entries[index].request.insert("fault".into(), fault);
     }
 
     /// Stores the response of request `seq`; `None` means the connection was dropped.

@@ -115,7 +115,11 @@ async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBo
 fn arrive(shared: &Shared, ctx: &Ctx) -> (u64, Option<Fault>) {
     let mut st = lock(shared);
     let seq = st.log.begin(ctx);
-    (seq, st.faults.take(ctx.method.as_str(), &ctx.path))
+    let fault = st.faults.take(ctx.method.as_str(), &ctx.path);
+    if let Some(fault) = &fault {
+        st.log.note_fault(seq, fault);
+    }
+    (seq, fault)
 }
 
 /// The response to a tenant request under `fault`; `None` drops the connection. Status faults
