@@ -16,7 +16,7 @@ use serde_json::Value;
 pub const MAX_ITEMS: usize = 2000;
 
 /// One choice (mirrors WIT `picklist-item`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PicklistItem {
     /// The stored value.
     pub key: String,
