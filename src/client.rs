@@ -76,7 +76,7 @@ impl<'h, H: Host> Client<'h, H> {
                 self.forget_token();
                 continue;
             }
-            return check_status(response);
+            return check_status(response, self.host.now_unix_secs());
         }
     }
 
@@ -168,7 +168,7 @@ impl<'h, H: Host> Client<'h, H> {
             error.detail = Some(format!("the token endpoint refused clientId `{client_id}`: {said}"));
             return Err(ConnectorError::Unauthorized(error));
         }
-        let response = check_status(response)?;
+        let response = check_status(response, now)?;
         let (token, expires_at) = read_token_response(&parse_json_body(&response)?, now)?;
         let record = json!({ "v": 1, "accessToken": token.0, "expiresAt": expires_at });
         // A cache that cannot be written only costs a token fetch next time.
@@ -217,17 +217,14 @@ fn read_token_response(body: &Value, now: u64) -> Result<(Secret, u64)> {
     Ok((Secret(token.to_string()), expires_at))
 }
 
-/// Turns an error status into its error; passes other responses through.
-fn check_status(response: HttpResponse) -> Result<HttpResponse> {
+/// Turns an error status into its error; passes other responses through. `now` (Unix seconds)
+/// reads a `Retry-After` given as an HTTP date.
+fn check_status(response: HttpResponse, now: u64) -> Result<HttpResponse> {
     if response.status < 400 {
         return Ok(response);
     }
     if response.status == 429 {
-        // Only reached when no retry decision was made; whole seconds are all we can read here.
-        let retry_after = response
-            .header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = response.header("retry-after").and_then(|v| crate::retry::parse_retry_after(v, now));
         return Err(rate_limited(&response, retry_after));
     }
     Err(ConnectorError::from_qlik(qlik_error(&response)))

@@ -4,7 +4,7 @@
 #[path = "support/env.rs"]
 mod env;
 
-use env::{assert_no_secret, Env, SENTINEL_API_KEY};
+use env::{assert_no_secret, assert_qlik_error, Env, SENTINEL_API_KEY};
 use serde_json::{json, Value};
 
 fn only(requests: &[Value]) -> &Value {
@@ -42,10 +42,7 @@ async fn duplicate_name_is_conflict_with_qlik_code_and_title() {
     let env = Env::new().await;
     env.ok("createSpace", json!({"name": "Dup"})).await;
     let error = env.err("createSpace", json!({"name": "Dup"})).await;
-    assert_eq!(error["kind"], "conflict");
-    assert_eq!(error["status"], 409);
-    assert!(error["code"].as_str().is_some_and(|c| !c.is_empty()));
-    assert!(error["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_qlik_error(&error, "conflict", 409);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -246,10 +243,7 @@ async fn wrong_api_key_is_unauthorized() {
     let connection = json!({"type": "apiKey", "apiKey": "wrong-key", "tenant": env.sim.url()});
     let outcome = env.call_with(&connection, "getSpace", json!({"spaceId": "x"})).await;
     let qlik_harness::Outcome::Err(error) = outcome else { panic!("expected an error") };
-    assert_eq!(error["kind"], "unauthorized");
-    assert_eq!(error["status"], 401);
-    assert!(error["code"].as_str().is_some_and(|c| !c.is_empty()));
-    assert!(error["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_qlik_error(&error, "unauthorized", 401);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,6 +5,7 @@ use crate::cli::describe_error;
 use crate::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
 use crate::runtime::{Harness, HarnessOptions, Outcome};
 use crate::sim::{self, SimConfig};
+use crate::sim_client;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -17,7 +18,7 @@ struct Demo {
 impl Demo {
     /// Requests the tenant has received so far.
     async fn received(&self) -> anyhow::Result<usize> {
-        Ok(sim_get(&self.tenant, "/__sim/requests").await?["requests"].as_array().map_or(0, Vec::len))
+        Ok(sim_client::request(&self.tenant, "GET", "/__sim/requests", None).await?["requests"].as_array().map_or(0, Vec::len))
     }
 
     async fn call(&self, key: &str, input: Value) -> anyhow::Result<Result<Value, Value>> {
@@ -56,7 +57,7 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
         tenant: sim.url(),
     };
 
-    let seeded = sim_post(&sim.url(), "/__sim/seed", json!({"resource": "spaces", "count": 12})).await?;
+    let seeded = sim_client::request(&sim.url(), "POST", "/__sim/seed", Some(&json!({"resource": "spaces", "count": 12}))).await?;
     println!("Seeded {} spaces in the tenant.", seeded["created"].as_array().map_or(0, Vec::len));
 
     let created = demo.call("createSpace", json!({"name": "Finance Analytics", "description": "Quarterly reporting", "spaceType": "managed"})).await?;
@@ -103,12 +104,4 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
     println!("\nThe tenant received {} requests in all.", demo.received().await?);
     sim.shutdown().await;
     Ok(0)
-}
-
-async fn sim_post(base: &str, path: &str, body: Value) -> anyhow::Result<Value> {
-    crate::sim_client::request(base, "POST", path, Some(&body)).await
-}
-
-async fn sim_get(base: &str, path: &str) -> anyhow::Result<Value> {
-    crate::sim_client::request(base, "GET", path, None).await
 }

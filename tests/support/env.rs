@@ -165,3 +165,11 @@ fn rand_suffix() -> u128 {
 pub fn assert_no_secret(haystack: &str, secret: &str) {
     assert!(!haystack.contains(secret), "a secret leaked into: {haystack}");
 }
+
+/// Asserts an error of `kind` carrying Qlik's `status`, a non-empty `code` and a non-empty `title`.
+pub fn assert_qlik_error(error: &Value, kind: &str, status: u16) {
+    assert_eq!(error["kind"], kind, "{error}");
+    assert_eq!(error["status"], status, "{error}");
+    assert!(error["code"].as_str().is_some_and(|c| !c.is_empty()), "{error}");
+    assert!(error["title"].as_str().is_some_and(|t| !t.is_empty()), "{error}");
+}

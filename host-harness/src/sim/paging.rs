@@ -238,3 +238,15 @@ pub(crate) fn cursor_page<T>(
     let data = sorted[w.start..w.end].iter().map(|r| render(r)).collect();
     Ok((data, links(ctx, &ctx.origin(own_url), &w)))
 }
+
+/// Sorts records by `compare`, descending when `desc`.
+pub(crate) fn sort_records<T>(records: &mut [&T], desc: bool, compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    records.sort_by(|a, b| {
+        let order = compare(a, b);
+        if desc {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+}

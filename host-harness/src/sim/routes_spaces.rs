@@ -38,14 +38,7 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let (field, desc) = paging::parse_sort(ctx, SORT_FIELDS)?.unwrap_or_default();
     let filter = Filter::from_query(ctx)?;
     let mut matching: Vec<&Space> = st.spaces.iter().filter(|s| filter.accepts(s)).collect();
-    matching.sort_by(|a, b| {
-        let order = compare(a, b, &field);
-        if desc {
-            order.reverse()
-        } else {
-            order
-        }
-    });
+    paging::sort_records(&mut matching, desc, |a, b| compare(a, b, &field));
     let (data, links) =
         paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |s| &s.id, |s| to_json(st, s))?;
     let body = json!({ "data": data, "links": links, "meta": { "count": matching.len() } });

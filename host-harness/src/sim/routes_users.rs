@@ -50,15 +50,8 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
         .iter()
         .filter(|u| deprecated_filters_accept(ctx, u))
         .collect();
-    matching.sort_by(|a, b| {
-        let order = sort_key(st, a, &field)
-            .cmp(&sort_key(st, b, &field))
-            .then_with(|| a.id.cmp(&b.id));
-        if desc {
-            order.reverse()
-        } else {
-            order
-        }
+    paging::sort_records(&mut matching, desc, |a, b| {
+        sort_key(st, a, &field).cmp(&sort_key(st, b, &field)).then_with(|| a.id.cmp(&b.id))
     });
     let (data, links) =
         paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |u| &u.id, |u| to_json(st, u))?;
