@@ -25,7 +25,7 @@ pub enum InputType {
     Code,
     /// A list of strings.
     ValueList,
-    /// A string → string map.
+    /// Ordered `(key, value)` text pairs; a key may repeat (repeated query parameters).
     KeyValueList,
     /// One of a fixed set of strings (case-sensitive).
     Picklist(&'static [&'static str]),
@@ -37,7 +37,8 @@ pub enum InputType {
 ///
 /// Outputs: String/Password/Picklist → `Value::String`, Integer → `Value::Number` (i64),
 /// Boolean → `Value::Bool`, Code → the JSON value, ValueList → `Value::Array` of strings (an
-/// empty list is absent), KeyValueList → `Value::Object` of strings (an empty map is absent).
+/// empty list is absent), KeyValueList → `Value::Array` of `[key, value]` string pairs in the order given (an empty
+/// list is absent).
 pub fn coerce(ty: InputType, raw: Option<&Value>) -> Result<Option<Value>, String> {
     let raw = match raw {
         None | Some(Value::Null) => return Ok(None),
@@ -53,9 +54,11 @@ pub fn coerce(ty: InputType, raw: Option<&Value>) -> Result<Option<Value>, Strin
             (!items.is_empty())
                 .then(|| Value::Array(items.into_iter().map(Value::String).collect()))
         }),
-        InputType::KeyValueList => {
-            key_value_list(raw).map(|map| (!map.is_empty()).then_some(Value::Object(map)))
-        }
+        InputType::KeyValueList => key_value_list(raw).map(|pairs| {
+            (!pairs.is_empty()).then(|| {
+                Value::Array(pairs.into_iter().map(|(k, v)| Value::Array(vec![Value::String(k), v])).collect())
+            })
+        }),
         InputType::Picklist(options) => picklist(raw, options).map(|s| Some(Value::String(s))),
     }
 }
@@ -221,7 +224,10 @@ fn list_items(items: &[Value]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn key_value_list(v: &Value) -> Result<Map<String, Value>, String> {
+/// Ordered key/value pairs.
+type Pairs = Vec<(String, Value)>;
+
+fn key_value_list(v: &Value) -> Result<Pairs, String> {
     match v {
         Value::Array(items) => pairs_from_items(items),
         Value::Object(map) => pairs_from_map(map),
@@ -255,8 +261,8 @@ fn pair_value(v: Option<&Value>, what: impl Fn() -> String) -> Result<Value, Str
 }
 
 /// `[{key, value}, ...]`; a string item may also be a `k=v` line.
-fn pairs_from_items(items: &[Value]) -> Result<Map<String, Value>, String> {
-    let mut map = Map::new();
+fn pairs_from_items(items: &[Value]) -> Result<Pairs, String> {
+    let mut map = Pairs::new();
     for (i, item) in items.iter().enumerate() {
         let n = i + 1;
         match item {
@@ -268,13 +274,13 @@ fn pairs_from_items(items: &[Value]) -> Result<Map<String, Value>, String> {
                     .filter(|k| !k.is_empty())
                     .ok_or_else(|| format!("item {n} has no key"))?;
                 let value = pair_value(o.get("value"), || format!("the value of item {n}"))?;
-                map.insert(key, value);
+                map.push((key, value));
             }
             Value::Null => {}
             Value::String(s) if s.trim().is_empty() => {}
             Value::String(s) => {
                 let (k, v) = split_line(s.trim()).map_err(|e| format!("item {n} {e}"))?;
-                map.insert(k, Value::String(v));
+                map.push((k, Value::String(v)));
             }
             other => {
                 return Err(format!(
@@ -288,29 +294,29 @@ fn pairs_from_items(items: &[Value]) -> Result<Map<String, Value>, String> {
 }
 
 /// `{"k": "v", ...}`.
-fn pairs_from_map(src: &Map<String, Value>) -> Result<Map<String, Value>, String> {
-    let mut map = Map::new();
+fn pairs_from_map(src: &Map<String, Value>) -> Result<Pairs, String> {
+    let mut map = Pairs::new();
     for (i, (key, value)) in src.iter().enumerate() {
         let key = key.trim();
         if key.is_empty() {
             return Err(format!("item {} has no key", i + 1));
         }
         let value = pair_value(Some(value), || format!("the value of `{key}`"))?;
-        map.insert(key.to_string(), value);
+        map.push((key.to_string(), value));
     }
     Ok(map)
 }
 
 /// `k=v` lines; blank lines skipped.
-fn pairs_from_lines(s: &str) -> Result<Map<String, Value>, String> {
-    let mut map = Map::new();
+fn pairs_from_lines(s: &str) -> Result<Pairs, String> {
+    let mut map = Pairs::new();
     for (i, line) in s.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
         let (k, v) = split_line(line).map_err(|e| format!("line {} {e}", i + 1))?;
-        map.insert(k, Value::String(v));
+        map.push((k, Value::String(v)));
     }
     Ok(map)
 }
@@ -598,37 +604,24 @@ mod tests {
                     Some(
                         json!([{"key": "name", "value": "x"}, {"key": "limit", "value": 5}, {"key": "on", "value": true}]),
                     ),
-                    Ok(Some(json!({"name": "x", "limit": "5", "on": "true"}))),
+                    Ok(Some(json!([["name", "x"], ["limit", "5"], ["on", "true"]]))),
                 ),
-                (
-                    Some(json!([{"key": " k ", "value": null}])),
-                    Ok(Some(json!({"k": ""}))),
-                ),
-                (Some(json!([{"key": "k"}])), Ok(Some(json!({"k": ""})))),
+                (Some(json!([{"key": " k ", "value": null}])), Ok(Some(json!([["k", ""]])))),
+                (Some(json!([{"key": "k"}])), Ok(Some(json!([["k", ""]])))),
+                // A key may repeat, in the order given (repeated query parameters).
                 (
                     Some(json!([{"key": "k", "value": "1"}, {"key": "k", "value": "2"}])),
-                    Ok(Some(json!({"k": "2"}))),
+                    Ok(Some(json!([["k", "1"], ["k", "2"]]))),
                 ),
-                (Some(json!([null, "a=b"])), Ok(Some(json!({"a": "b"})))),
+                (Some(json!([null, "a=b"])), Ok(Some(json!([["a", "b"]])))),
+                (Some(json!({"ownerId": "u1", "n": 2})), Ok(Some(json!([["ownerId", "u1"], ["n", "2"]])))),
                 (
-                    Some(json!({"ownerId": "u1", "n": 2})),
-                    Ok(Some(json!({"ownerId": "u1", "n": "2"}))),
+                    s("name=x\ntype = shared \r\n\n ownerId=u=1 \nname=y"),
+                    Ok(Some(json!([["name", "x"], ["type", "shared"], ["ownerId", "u=1"], ["name", "y"]]))),
                 ),
-                (
-                    s("name=x\ntype = shared \r\n\n ownerId=u=1 "),
-                    Ok(Some(
-                        json!({"name": "x", "type": "shared", "ownerId": "u=1"}),
-                    )),
-                ),
-                (s("a="), Ok(Some(json!({"a": ""})))),
-                (
-                    s(r#"{"a": "1", "b": 2}"#),
-                    Ok(Some(json!({"a": "1", "b": "2"}))),
-                ),
-                (
-                    s(r#"[{"key": "a", "value": "1"}]"#),
-                    Ok(Some(json!({"a": "1"}))),
-                ),
+                (s("a="), Ok(Some(json!([["a", ""]])))),
+                (s(r#"{"a": "1", "b": 2}"#), Ok(Some(json!([["a", "1"], ["b", "2"]])))),
+                (s(r#"[{"key": "a", "value": "1"}]"#), Ok(Some(json!([["a", "1"]])))),
                 (Some(json!([])), Ok(None)),
                 (Some(json!({})), Ok(None)),
                 (s("{}"), Ok(None)),

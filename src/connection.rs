@@ -97,6 +97,17 @@ fn required(value: &str, input: &str) -> Result<()> {
     Ok(())
 }
 
+/// A credential as given, trimmed of surrounding whitespace (a key pasted from a file ends in a
+/// newline); a line break or other control character inside it is `invalid-input`.
+fn credential(secret: &Secret, input: &str) -> Result<Secret> {
+    let trimmed = secret.0.trim();
+    required(trimmed, input)?;
+    if trimmed.chars().any(char::is_control) {
+        return Err(ConnectorError::invalid(input, format!("{input} contains a line break or another control character")));
+    }
+    Ok(Secret(trimmed.to_string()))
+}
+
 fn tenant_from(raw: &str, input: &str) -> Result<TenantBase> {
     normalize_tenant(raw).map_err(|message| ConnectorError::invalid(input, format!("{input} {message}")))
 }
@@ -105,9 +116,9 @@ fn tenant_from(raw: &str, input: &str) -> Result<TenantBase> {
 pub fn resolve(connection: &Connection) -> Result<Resolved> {
     match connection {
         Connection::ApiKey { api_key, tenant } => {
-            required(&api_key.0, "apiKey")?;
+            let api_key = credential(api_key, "apiKey")?;
             required(tenant, "tenant")?;
-            Ok(Resolved { tenant: tenant_from(tenant, "tenant")?, auth: Auth::Bearer(api_key.clone()) })
+            Ok(Resolved { tenant: tenant_from(tenant, "tenant")?, auth: Auth::Bearer(api_key) })
         }
         Connection::OAuth2(oauth) => resolve_oauth(oauth),
     }
@@ -115,7 +126,7 @@ pub fn resolve(connection: &Connection) -> Result<Resolved> {
 
 fn resolve_oauth(oauth: &OAuth2Connection) -> Result<Resolved> {
     required(&oauth.client_id, "clientId")?;
-    required(&oauth.client_secret.0, "clientSecret")?;
+    let client_secret = credential(&oauth.client_secret, "clientSecret")?;
     required(&oauth.token_url, "tokenUrl")?;
     let given_tenant = oauth.tenant.as_deref().filter(|t| !t.trim().is_empty());
     let tenant = match given_tenant {
@@ -130,15 +141,15 @@ fn resolve_oauth(oauth: &OAuth2Connection) -> Result<Resolved> {
     }
     let auth = match oauth.grant_type {
         GrantType::AuthorizationCode => {
-            let token = oauth.access_token.clone().filter(|t| !t.0.trim().is_empty());
-            Auth::Bearer(token.ok_or_else(|| {
+            let token = oauth.access_token.as_ref().filter(|t| !t.0.trim().is_empty()).ok_or_else(|| {
                 ConnectorError::invalid("accessToken", "accessToken is required for the authorization_code grant")
-            })?)
+            })?;
+            Auth::Bearer(credential(token, "accessToken")?)
         }
         GrantType::ClientCredentials => Auth::ClientCredentials {
             token_url: oauth.token_url.trim().to_string(),
             client_id: oauth.client_id.trim().to_string(),
-            client_secret: oauth.client_secret.clone(),
+            client_secret,
             scopes: oauth
                 .scopes
                 .as_deref()
@@ -189,6 +200,17 @@ mod tests {
         assert_eq!(invalid_input(resolve(&conn)), "tenant");
         let conn = Connection::ApiKey { api_key: Secret("k".into()), tenant: "http://evil.example.com".into() };
         assert_eq!(invalid_input(resolve(&conn)), "tenant");
+    }
+
+    #[test]
+    fn credentials_are_trimmed_and_control_characters_refused() {
+        let conn = Connection::ApiKey { api_key: Secret("  key-from-a-file\n".into()), tenant: "acme".into() };
+        assert_eq!(resolve(&conn).unwrap().auth, Auth::Bearer(Secret("key-from-a-file".into())));
+        let conn = Connection::ApiKey { api_key: Secret("two\nlines".into()), tenant: "acme".into() };
+        assert_eq!(invalid_input(resolve(&conn)), "apiKey");
+        let mut o = oauth(GrantType::ClientCredentials);
+        o.client_secret = Secret("se\rcret".into());
+        assert_eq!(invalid_input(resolve(&Connection::OAuth2(o))), "clientSecret");
     }
 
     #[test]

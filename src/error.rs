@@ -55,6 +55,39 @@ impl ConnectorError {
         }
     }
 
+    /// The same error with every occurrence of each secret replaced by `***`, in every text
+    /// it carries: a tenant or identity provider that echoes a credential (a debugging proxy,
+    /// a misconfigured token endpoint) must not put it into a flow's error. Secrets shorter
+    /// than 6 characters are left alone, so that one letter never blanks a message.
+    pub fn redact(self, secrets: &[&str]) -> Self {
+        let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 6).collect();
+        if secrets.is_empty() {
+            return self;
+        }
+        let clean = |text: String| secrets.iter().fold(text, |text, secret| text.replace(secret, "***"));
+        let clean_qlik = |e: QlikError| QlikError {
+            code: e.code.map(clean),
+            title: clean(e.title),
+            detail: e.detail.map(clean),
+            trace_id: e.trace_id.map(clean),
+            ..e
+        };
+        match self {
+            ConnectorError::InvalidInput { input, message } => ConnectorError::InvalidInput { input, message: clean(message) },
+            ConnectorError::Unauthorized(e) => ConnectorError::Unauthorized(clean_qlik(e)),
+            ConnectorError::Forbidden(e) => ConnectorError::Forbidden(clean_qlik(e)),
+            ConnectorError::NotFound(e) => ConnectorError::NotFound(clean_qlik(e)),
+            ConnectorError::Conflict(e) => ConnectorError::Conflict(clean_qlik(e)),
+            ConnectorError::RateLimited { retry_after_seconds, error } => {
+                ConnectorError::RateLimited { retry_after_seconds, error: clean_qlik(error) }
+            }
+            ConnectorError::Api(e) => ConnectorError::Api(clean_qlik(e)),
+            ConnectorError::Timeout(m) => ConnectorError::Timeout(clean(m)),
+            ConnectorError::Transport(m) => ConnectorError::Transport(clean(m)),
+            ConnectorError::InvalidResponse(m) => ConnectorError::InvalidResponse(clean(m)),
+        }
+    }
+
     /// The WIT case name, e.g. `not-found`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -81,6 +114,32 @@ mod tests {
 
     fn qe(status: u16) -> QlikError {
         QlikError { status, code: None, title: "t".into(), detail: None, trace_id: None }
+    }
+
+    #[test]
+    fn redact_blanks_every_secret_in_every_text() {
+        let error = QlikError {
+            status: 400,
+            code: Some("SENTINEL-KEY-1".into()),
+            title: "bad Bearer SENTINEL-KEY-1".into(),
+            detail: Some("body: {\"client_secret\":\"SECRET-2222\"} and SENTINEL-KEY-1".into()),
+            trace_id: None,
+        };
+        let cases = [
+            ConnectorError::Api(error.clone()),
+            ConnectorError::Unauthorized(error.clone()),
+            ConnectorError::RateLimited { retry_after_seconds: Some(1), error },
+            ConnectorError::Transport("echo SECRET-2222".into()),
+            ConnectorError::invalid("tenant", "saw SENTINEL-KEY-1"),
+        ];
+        for case in cases {
+            let text = format!("{:?}", case.redact(&["SENTINEL-KEY-1", "SECRET-2222", "k"]));
+            assert!(!text.contains("SENTINEL-KEY-1") && !text.contains("SECRET-2222"), "{text}");
+            assert!(text.contains("***"), "{text}");
+        }
+        // Too short to redact safely: left alone.
+        let kept = ConnectorError::Transport("k is fine".into()).redact(&["k"]);
+        assert_eq!(kept, ConnectorError::Transport("k is fine".into()));
     }
 
     #[test]

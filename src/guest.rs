@@ -1,17 +1,13 @@
-//! The component's WIT bindings: converts WIT values to the native types and calls `ops`.
+//! The component's exports: converts WIT values to the native types and calls `ops`. The
+//! export-to-key wiring is [`crate::wiring::WIRING`], which a native test checks against the
+//! table; the macro below turns that one list into the trait impls.
 
-wit_bindgen::generate!({
-    world: "connector",
-    path: "wit",
-    generate_all,
-});
-
+use crate::bindings::exports::qlik::connector::{actions, data_sources, manifest};
+use crate::bindings::qlik::connector::types;
 use crate::connection::{self, Connection, GrantType, OAuth2Connection, Secret};
 use crate::error::ConnectorError;
 use crate::qlik_error::QlikError as NativeQlikError;
 use crate::wasi_host::WasiHost;
-use exports::qlik::connector::{actions, data_sources, manifest};
-use qlik::connector::types;
 
 struct Component;
 
@@ -67,29 +63,23 @@ fn data_source(key: &str, connection: types::Connection, input: String) -> Resul
         .map_err(wit_error)
 }
 
-/// One WIT export function per table key; the parity test checks the two agree.
-macro_rules! exports_for {
-    ($trait:path, $runner:ident -> $out:ty { $($name:ident => $key:literal),* $(,)? }) => {
-        impl $trait for Component {
-            $(fn $name(connection: types::Connection, input: String) -> Result<$out, types::Error> {
-                $runner($key, connection, input)
+/// The trait impls of the wired exports (see `crate::wiring`).
+macro_rules! impl_exports {
+    (actions: { $($a:ident => $ak:literal),* $(,)? } data_sources: { $($d:ident => $dk:literal),* $(,)? }) => {
+        impl actions::Guest for Component {
+            $(fn $a(connection: types::Connection, input: String) -> Result<String, types::Error> {
+                action($ak, connection, input)
+            })*
+        }
+        impl data_sources::Guest for Component {
+            $(fn $d(connection: types::Connection, input: String) -> Result<Vec<types::PicklistItem>, types::Error> {
+                data_source($dk, connection, input)
             })*
         }
     };
 }
 
-exports_for!(actions::Guest, action -> String {
-    create_space => "createSpace",
-    get_space => "getSpace",
-    list_spaces => "listSpaces",
-    update_space => "updateSpace",
-    delete_space => "deleteSpace",
-});
-
-exports_for!(data_sources::Guest, data_source -> Vec<types::PicklistItem> {
-    select_space => "selectSpace",
-    select_user => "selectUser",
-});
+crate::wiring::for_each_export!(impl_exports);
 
 impl manifest::Guest for Component {
     fn get() -> String {
@@ -97,4 +87,4 @@ impl manifest::Guest for Component {
     }
 }
 
-export!(Component);
+crate::bindings::export!(Component with_types_in crate::bindings);

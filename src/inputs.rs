@@ -1,10 +1,11 @@
-//! Input validation driven by the table: parses the input JSON, coerces every declared input,
-//! applies defaults, and checks required inputs and path ids. Runs before any request, so an
-//! invalid input means nothing is sent.
+//! Input validation driven by the table: parses the input JSON, coerces every declared input
+//! (under its key or an alias), applies defaults, trims ids, checks required inputs, path ids
+//! and the export's cross-field rule. Runs before any request, so an invalid input means
+//! nothing is sent.
 
 use crate::coerce::coerce;
 use crate::error::{ConnectorError, Result};
-use crate::table::{ExportSpec, InputSpec, Op};
+use crate::table::{ExportSpec, InputSpec};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -33,15 +34,24 @@ impl Inputs {
         self.get(key).and_then(Value::as_bool).unwrap_or(false)
     }
 
-    /// A key-value list input as pairs.
+    /// A value-list input's items (empty when absent).
+    pub fn list(&self, key: &str) -> Vec<&str> {
+        self.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect()
+    }
+
+    /// A key-value list input as ordered pairs (a key may repeat).
     pub fn pairs(&self, key: &str) -> Vec<(String, String)> {
-        match self.get(key) {
-            Some(Value::Object(map)) => map
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-                .collect(),
-            _ => Vec::new(),
-        }
+        let pair = |item: &Value| match item.as_array().map(Vec::as_slice) {
+            Some([Value::String(k), Value::String(v)]) => Some((k.clone(), v.clone())),
+            _ => None,
+        };
+        self.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(pair).collect()
+    }
+
+    /// Inputs from raw values, for tests of the operations.
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&'static str, Value)]) -> Inputs {
+        Inputs(pairs.iter().cloned().collect())
     }
 }
 
@@ -58,9 +68,17 @@ pub fn parse_object(raw: &str) -> Result<Map<String, Value>> {
     }
 }
 
-/// Coerces one declared input, applying its default and the required check.
+/// Coerces one declared input, applying its default and the required check. Inputs bound to
+/// a data source are ids: trimmed, and empty after trimming counts as missing.
 pub fn coerce_input(spec: &InputSpec, raw: Option<&Value>) -> Result<Option<Value>> {
     let value = coerce(spec.ty, raw).map_err(|message| ConnectorError::invalid(spec.key, format!("{} {message}", spec.key)))?;
+    let value = match value {
+        Some(Value::String(id)) if spec.data_source.is_some() => Some(Value::String(id.trim().to_string())),
+        Some(Value::Array(ids)) if spec.data_source.is_some() => Some(Value::Array(
+            ids.into_iter().map(|id| id.as_str().map_or(id.clone(), |id| Value::String(id.trim().to_string()))).collect(),
+        )),
+        other => other,
+    };
     let value = match (value, spec.default) {
         (None, Some(default)) => Some(serde_json::from_str(default).expect("table defaults are valid JSON")),
         (value, _) => value,
@@ -76,38 +94,54 @@ pub fn validate(spec: &ExportSpec, raw: &str) -> Result<Inputs> {
     let object = parse_object(raw)?;
     let mut inputs = BTreeMap::new();
     for input in spec.inputs {
-        if let Some(value) = coerce_input(input, object.get(input.key))? {
+        let given = object.get(input.key).or_else(|| input.aliases.iter().find_map(|alias| object.get(*alias)));
+        if let Some(value) = coerce_input(input, given)? {
             inputs.insert(input.key, value);
         }
     }
     let inputs = Inputs(inputs);
-    if let Op::Request { path, at_least_one_of, .. } = spec.op {
+    if let Some(path) = spec.op.path() {
         check_path_ids(path, &inputs)?;
-        if !at_least_one_of.is_empty() && at_least_one_of.iter().all(|key| inputs.get(key).is_none()) {
-            return Err(ConnectorError::invalid(
-                at_least_one_of[0],
-                format!("give at least one of {}", at_least_one_of.join(", ")),
-            ));
-        }
+    }
+    if let Some(check) = spec.check {
+        check(&inputs)?;
     }
     Ok(inputs)
 }
 
-/// Ids that go into a path may not contain `/` or `..`.
+/// "Give at least one of": `invalid-input` naming the first key when none is present.
+pub fn require_one_of(inputs: &Inputs, keys: &[&str]) -> Result<()> {
+    if keys.iter().any(|key| inputs.get(key).is_some()) {
+        return Ok(());
+    }
+    Err(ConnectorError::invalid(keys[0], format!("give at least one of {}", keys.join(", "))))
+}
+
+/// Ids that go into a path: not `/`, not `..`, not only dots (`.` would address the
+/// collection once a URL is normalised), and no empty item in a list joined into a path.
 fn check_path_ids(path: &str, inputs: &Inputs) -> Result<()> {
-    for key in path_placeholders(path) {
-        if let Some(id) = inputs.str(key) {
-            if id.contains('/') || id.contains("..") {
-                return Err(ConnectorError::invalid(key, format!("{key} may not contain `/` or `..`")));
+    for (key, joined) in path_placeholders(path) {
+        let ids: Vec<&str> = if joined { inputs.list(key) } else { inputs.str(key).into_iter().collect() };
+        for id in ids {
+            if id.is_empty() || id.contains('/') || id.contains("..") || id.bytes().all(|b| b == b'.') {
+                let what = if joined { format!("every item of {key}") } else { key.to_string() };
+                return Err(ConnectorError::invalid(
+                    key,
+                    format!("{what} must be an id: not empty, without `/` or `..`, and not only dots"),
+                ));
             }
         }
     }
     Ok(())
 }
 
-/// The `{input}` placeholders of a path template.
-pub fn path_placeholders(path: &str) -> impl Iterator<Item = &str> {
-    path.split('{').skip(1).filter_map(|rest| rest.split('}').next())
+/// The placeholders of a path template: `{input}` → `(input, false)`; `{input,}` (a value
+/// list joined by `,`) → `(input, true)`.
+pub fn path_placeholders(path: &str) -> impl Iterator<Item = (&str, bool)> {
+    path.split('{').skip(1).filter_map(|rest| rest.split('}').next()).map(|p| match p.strip_suffix(',') {
+        Some(key) => (key, true),
+        None => (p, false),
+    })
 }
 
 #[cfg(test)]
@@ -137,7 +171,7 @@ mod tests {
         assert_eq!(inputs.int("limit"), Some(20));
         assert!(inputs.flag("fetchAll"));
         assert_eq!(inputs.int("maxRecords"), Some(10000));
-        assert_eq!(inputs.pairs("paramsInputFields").len(), 2);
+        assert_eq!(inputs.pairs("paramsInputFields"), [("name".into(), "Fin".into()), ("type".into(), "shared".into())]);
         assert_eq!(invalid(validate(list, r#"{"limit":"abc"}"#)).0, "limit");
         assert_eq!(invalid(validate(list, r#"{"limit":1.5}"#)).0, "limit");
         assert_eq!(invalid(validate(list, r#"{"limit":101}"#)).0, "limit");
@@ -149,9 +183,26 @@ mod tests {
     #[test]
     fn path_ids_with_slashes_or_dots_are_refused() {
         let get = find("getSpace").unwrap();
-        assert_eq!(invalid(validate(get, r#"{"spaceId":"a/b"}"#)).0, "spaceId");
-        assert_eq!(invalid(validate(get, r#"{"spaceId":".."}"#)).0, "spaceId");
+        for id in ["a/b", "..", ".", "...", "a..b", " . "] {
+            let raw = serde_json::json!({ "spaceId": id }).to_string();
+            assert_eq!(invalid(validate(get, &raw)).0, "spaceId", "{id:?}");
+        }
         assert!(validate(get, r#"{"spaceId":"a b?"}"#).is_ok());
+        assert!(validate(get, r#"{"spaceId":".a"}"#).is_ok());
+    }
+
+    #[test]
+    fn ids_are_trimmed_and_blank_ids_are_missing() {
+        let get = find("getSpace").unwrap();
+        assert_eq!(validate(get, r#"{"spaceId":"  abc \n"}"#).unwrap().str("spaceId"), Some("abc"));
+        let (input, message) = invalid(validate(get, r#"{"spaceId":" \t "}"#));
+        assert_eq!((input.as_str(), message.as_str()), ("spaceId", "spaceId is required"));
+    }
+
+    #[test]
+    fn placeholders_name_lists() {
+        let found: Vec<_> = path_placeholders("/data-stores/{dataStoreIds,}/assets/{id}").collect();
+        assert_eq!(found, [("dataStoreIds", true), ("id", false)]);
     }
 
     #[test]

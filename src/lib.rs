@@ -20,10 +20,13 @@ pub mod table;
 pub mod tenant;
 pub mod timestamp;
 pub mod uri;
+pub mod wiring;
 
 #[cfg(test)]
 mod fake_host;
 
+#[cfg(target_arch = "wasm32")]
+mod bindings;
 #[cfg(target_arch = "wasm32")]
 mod guest;
 #[cfg(target_arch = "wasm32")]

@@ -41,6 +41,9 @@ pub struct NextPage {
 pub enum PagingError {
     /// The next link points to another origin (it is never followed); carries the link.
     ForeignHost(String),
+    /// The next link stays on the tenant but leaves the list's path (another API, the token
+    /// endpoint): it is never followed; carries the link.
+    ForeignPath(String),
     /// The next link cannot be used (unparseable, or no position parameter); carries a reason.
     BadLink(String),
 }
@@ -50,6 +53,9 @@ impl std::fmt::Display for PagingError {
         match self {
             PagingError::ForeignHost(link) => {
                 write!(f, "the next-page link points to another host: {link}")
+            }
+            PagingError::ForeignPath(link) => {
+                write!(f, "the next-page link leaves the list's path: {link}")
             }
             PagingError::BadLink(why) => write!(f, "the next-page link is unusable: {why}"),
         }
@@ -63,7 +69,7 @@ impl std::error::Error for PagingError {}
 ///
 /// Follows `links.next.href` (or a string `links.next`); a relative href is resolved against
 /// the page just fetched (an absolute path thus lands on the tenant origin). A link to another
-/// origin is [`PagingError::ForeignHost`], except that an `http` link to the tenant's own host
+/// origin is [`PagingError::ForeignHost`], one to another path [`PagingError::ForeignPath`], except that an `http` link to the tenant's own host
 /// (default port) is upgraded to the tenant's `https` origin. For [`PagingStyle::PageNumber`]
 /// without a link, `page + 1 < pages` in the body gives the next page, unless `data` is empty.
 pub fn next_page(
@@ -145,8 +151,15 @@ fn resolve_link(href: &str, current_url: &str, origin: &str) -> Result<Uri, Pagi
     let mut url = base
         .resolve(href)
         .map_err(|e| PagingError::BadLink(format!("cannot read link {href}: {e}")))?;
+    let own_path = |url: Uri| {
+        if url.path == base.path {
+            Ok(url)
+        } else {
+            Err(PagingError::ForeignPath(href.to_string()))
+        }
+    };
     if url.origin() == own {
-        return Ok(url);
+        return own_path(url);
     }
     // Services behind a TLS-terminating proxy may write `http://` links to their own host:
     // follow them over the tenant's https origin, never in plain text.
@@ -157,7 +170,7 @@ fn resolve_link(href: &str, current_url: &str, origin: &str) -> Result<Uri, Pagi
     {
         url.scheme = "https".into();
         url.port = origin_url.port;
-        return Ok(url);
+        return own_path(url);
     }
     Err(PagingError::ForeignHost(href.to_string()))
 }
@@ -282,9 +295,23 @@ mod tests {
             (
                 "cursor, next as a plain string",
                 Cursor,
-                json!({"links": {"next": "https://acme.us.qlikcloud.com/api/v1/items?next=i9"}}),
+                json!({"links": {"next": "https://acme.us.qlikcloud.com/api/v1/spaces?next=i9"}}),
                 SPACES, ORIGIN,
-                Ok(next("https://acme.us.qlikcloud.com/api/v1/items?next=i9", "i9")),
+                Ok(next("https://acme.us.qlikcloud.com/api/v1/spaces?next=i9", "i9")),
+            ),
+            (
+                "cursor, a link to another path on the tenant is refused",
+                Cursor,
+                json!({"links": {"next": {"href": "https://acme.us.qlikcloud.com/api/v1/items?next=i9"}}}),
+                SPACES, ORIGIN,
+                Err(PagingError::ForeignPath("https://acme.us.qlikcloud.com/api/v1/items?next=i9".into())),
+            ),
+            (
+                "cursor, a relative link that changes the path is refused",
+                Cursor,
+                json!({"links": {"next": {"href": "next?next=r"}}}),
+                SPACES, ORIGIN,
+                Err(PagingError::ForeignPath("next?next=r".into())),
             ),
             (
                 "cursor, explicit default port is the same origin",
@@ -296,9 +323,9 @@ mod tests {
             (
                 "cursor, http link to own host upgraded to https",
                 Cursor,
-                json!({"links": {"next": {"href": "http://acme.us.qlikcloud.com/api/v1/groups?next=g"}}}),
+                json!({"links": {"next": {"href": "http://acme.us.qlikcloud.com/api/v1/spaces?next=g"}}}),
                 SPACES, ORIGIN,
-                Ok(next("https://acme.us.qlikcloud.com/api/v1/groups?next=g", "g")),
+                Ok(next("https://acme.us.qlikcloud.com/api/v1/spaces?next=g", "g")),
             ),
             (
                 "cursor, foreign host",

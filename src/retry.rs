@@ -1,110 +1,131 @@
-//! The retry policy of every call, as one pure function (`connector.md` §3).
+//! The retry policy of every call, as data plus two pure functions (`connector.md` §3).
 //!
-//! The caller performs the request, describes what happened as an [`Attempt`], and asks
-//! [`decide`] what to do next. Clock and randomness are passed in, so the policy is fully
-//! deterministic and testable.
+//! The caller performs a request and describes what happened as an [`Attempt`]. [`classify`]
+//! says what kind of failure it is under a policy's [`RetryOn`] (the AWS SDK's
+//! `ClassifyRetry`), and [`decide`] what to do next given the [`RetryPolicy`] and what the call
+//! has already spent ([`RetryState`]). Clock and randomness are passed in, so both are
+//! deterministic and table-tested.
 
+use crate::host::Method;
 use std::time::{Duration, UNIX_EPOCH};
 
-/// First step of the computed (exponential) backoff.
+/// First step of the standard (exponential) backoff.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
-/// Longest computed backoff step.
+/// Longest standard backoff step.
 pub const BACKOFF_CAP: Duration = Duration::from_secs(8);
 /// Shortest computed wait, so that a jittered retry is never instant.
 pub const MIN_COMPUTED_WAIT: Duration = Duration::from_millis(50);
 
-/// HTTP methods the connector sends.
+/// Which failures a policy retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// `GET`
-    Get,
-    /// `HEAD`
-    Head,
-    /// `POST`
-    Post,
-    /// `PUT`
-    Put,
-    /// `PATCH`
-    Patch,
-    /// `DELETE`
-    Delete,
-    /// `OPTIONS`
-    Options,
+pub enum RetryOn {
+    /// 429 for any method; 502/503/504 and connection failures for idempotent methods only.
+    Standard,
+    /// 429, and every 5xx and connection failure for any method (rawRequest: the user opted in).
+    ServerErrors,
+    /// 429, every error status and connection failure for any method (rawRequest `retryAllErrors`).
+    AnyError,
 }
 
-impl Method {
-    /// The method's name as sent on the wire, e.g. `"GET"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-            Method::Options => "OPTIONS",
-        }
-    }
+/// How long to wait before a retry when the server does not say (`Retry-After` always wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backoff {
+    /// Full jitter over `min(cap, base * 2^retries)`, never below `floor`.
+    Exponential {
+        /// The first step.
+        base: Duration,
+        /// The longest step.
+        cap: Duration,
+        /// The shortest wait.
+        floor: Duration,
+    },
+    /// Always this long.
+    Fixed(Duration),
+}
 
-    /// True for methods that may be repeated safely: GET, HEAD, PUT, DELETE, OPTIONS.
-    pub fn is_idempotent(self) -> bool {
-        !matches!(self, Method::Post | Method::Patch)
-    }
+/// A retry policy: which failures, how many retries, how long in all, and the wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Most retries in one call, across all its requests.
+    pub max_retries: u32,
+    /// Most total time spent waiting in one call, across all its requests.
+    pub max_total_wait: Duration,
+    /// Which failures are retried.
+    pub retry_on: RetryOn,
+    /// The wait when the server gives none.
+    pub backoff: Backoff,
+}
 
-    /// Parses a method name, case-insensitively (`"get"` → [`Method::Get`]).
-    pub fn parse(s: &str) -> Option<Method> {
-        const ALL: [Method; 7] = [
-            Method::Get,
-            Method::Head,
-            Method::Post,
-            Method::Put,
-            Method::Patch,
-            Method::Delete,
-            Method::Options,
-        ];
-        ALL.into_iter().find(|m| m.as_str().eq_ignore_ascii_case(s))
+impl RetryPolicy {
+    /// The policy of every action: 3 retries and 60 s of waiting per call, exponential from
+    /// 500 ms capped at 8 s with full jitter and a 50 ms floor.
+    pub const STANDARD: RetryPolicy = RetryPolicy {
+        max_retries: 3,
+        max_total_wait: Duration::from_secs(60),
+        retry_on: RetryOn::Standard,
+        backoff: Backoff::Exponential { base: BACKOFF_BASE, cap: BACKOFF_CAP, floor: MIN_COMPUTED_WAIT },
+    };
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::STANDARD
     }
+}
+
+/// What one call has spent so far; shared by every request of the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RetryState {
+    /// Retries made.
+    pub retries: u32,
+    /// Time waited between attempts.
+    pub waited: Duration,
 }
 
 /// What happened on one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt<'a> {
-    /// The server answered with this status and, maybe, a `Retry-After` header value.
-    Status {
-        /// The HTTP status.
-        status: u16,
-        /// The raw `Retry-After` header value, if any.
-        retry_after: Option<&'a str>,
-    },
-    /// No response: DNS, connect, TLS or reset before a status arrived.
-    ConnectionFailed,
-    /// The request timed out (connect, first byte or between bytes).
+pub enum Attempt {
+    /// The server answered with this status.
+    Status(u16),
+    /// No exchange: DNS, connect (including a connect timeout), TLS, or a connection that
+    /// broke before a status arrived.
+    ConnectFailed,
+    /// The request went out and no answer came in time (first byte, between bytes, deadline).
     TimedOut,
+    /// Nothing worth repeating: an oversized answer, a request the host refused.
+    Final,
 }
 
-/// Limits for one call.
+/// What kind of failure an attempt is, under a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryBudget {
-    /// Most retries after the first attempt.
-    pub max_retries: u32,
-    /// Most total time spent waiting between attempts.
-    pub max_total_wait: Duration,
+pub enum Class {
+    /// The server asked to slow down (429): retried for any method, else `rate-limited`.
+    Throttled,
+    /// Worth repeating.
+    Transient,
+    /// Success, or an error that repeating would not fix.
+    Final,
 }
 
-impl Default for RetryBudget {
-    /// 3 retries and 60 s of total waiting, as `connector.md` §3 requires.
-    fn default() -> Self {
-        RetryBudget {
-            max_retries: 3,
-            max_total_wait: Duration::from_secs(60),
-        }
+/// Classifies an attempt. 2xx-3xx are always final; timeouts after the request went out are
+/// never retried, so one call never multiplies the (long) first-byte timeout.
+pub fn classify(attempt: Attempt, method: Method, retry_on: RetryOn) -> Class {
+    let transient_if = |yes: bool| if yes { Class::Transient } else { Class::Final };
+    match (attempt, retry_on) {
+        (Attempt::Status(429), _) => Class::Throttled,
+        (Attempt::Status(status), _) if status < 400 => Class::Final,
+        (Attempt::TimedOut | Attempt::Final, _) => Class::Final,
+        (Attempt::Status(502..=504) | Attempt::ConnectFailed, RetryOn::Standard) => transient_if(method.is_idempotent()),
+        (Attempt::Status(_), RetryOn::Standard) => Class::Final,
+        (Attempt::Status(status), RetryOn::ServerErrors) => transient_if(status >= 500),
+        (Attempt::Status(_) | Attempt::ConnectFailed, _) => Class::Transient,
     }
 }
 
 /// What to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    /// Success, or an error not worth retrying: return it as it is.
+    /// Success, or an error not worth (or out of budget for) retrying: return it as it is.
     Done,
     /// Wait this long, then repeat the request.
     RetryAfter(Duration),
@@ -116,72 +137,35 @@ pub enum Decision {
     },
 }
 
-/// Decides what to do after one attempt.
+/// Decides what to do after an attempt of class `class`. `retry_after` is the server's
+/// `Retry-After`, already read; `jitter` is a number in `[0,1)` supplied by the caller.
 ///
-/// `retries_done`: retries already made; `waited`: total waited so far; `now_unix_secs`: wall
-/// clock as unix seconds (for an HTTP-date `Retry-After`); `jitter`: a number in `[0,1)`
-/// supplied by the caller.
-///
-/// - 429, any method: wait `Retry-After` (seconds or HTTP date), else a jittered backoff; out of
-///   retries, or a wait beyond what is left of `max_total_wait`, gives
-///   [`Decision::RateLimitedGiveUp`] at once.
-/// - 502/503/504 and [`Attempt::ConnectionFailed`]: retried only for idempotent methods, with
-///   `Retry-After` honoured when present; out of retries or budget gives [`Decision::Done`].
-/// - Every other status (2xx, 3xx, other 4xx, 500, 501, ...) gives [`Decision::Done`].
-/// - [`Attempt::TimedOut`] gives [`Decision::Done`]: a hung server is not retried, so that one
-///   call never multiplies the (long) timeout.
-pub fn decide(
-    attempt: &Attempt,
-    method: Method,
-    retries_done: u32,
-    waited: Duration,
-    budget: &RetryBudget,
-    now_unix_secs: u64,
-    jitter: f64,
-) -> Decision {
-    let remaining = budget.max_total_wait.saturating_sub(waited);
-    let out_of_retries = retries_done >= budget.max_retries;
-    let computed =
-        || backoff(retries_done, BACKOFF_BASE, BACKOFF_CAP, jitter).max(MIN_COMPUTED_WAIT);
-
-    let retry_after = match *attempt {
-        Attempt::TimedOut => return Decision::Done,
-        Attempt::ConnectionFailed => None,
-        Attempt::Status {
-            status: 429,
-            retry_after,
-        } => {
-            let asked = retry_after.and_then(|v| parse_retry_after(v, now_unix_secs));
-            if out_of_retries {
-                return Decision::RateLimitedGiveUp { retry_after: asked };
-            }
-            let wait = asked.unwrap_or_else(computed);
-            return if wait > remaining {
-                Decision::RateLimitedGiveUp {
-                    retry_after: Some(wait),
-                }
-            } else {
-                Decision::RetryAfter(wait)
-            };
-        }
-        Attempt::Status {
-            status: 502..=504,
-            retry_after,
-        } => retry_after,
-        Attempt::Status { .. } => return Decision::Done,
-    };
-
-    // 502/503/504 or a connection failure.
-    if !method.is_idempotent() || out_of_retries {
-        return Decision::Done;
+/// A wait beyond what is left of the budget is not started: a throttled call then ends in
+/// `rate-limited` at once carrying the wait, a transient one returns its last answer.
+pub fn decide(policy: &RetryPolicy, class: Class, retry_after: Option<Duration>, state: RetryState, jitter: f64) -> Decision {
+    let remaining = policy.max_total_wait.saturating_sub(state.waited);
+    let out_of_retries = state.retries >= policy.max_retries;
+    let wait = || retry_after.unwrap_or_else(|| computed_wait(&policy.backoff, state.retries, jitter));
+    match class {
+        Class::Final => Decision::Done,
+        Class::Throttled if out_of_retries => Decision::RateLimitedGiveUp { retry_after },
+        Class::Throttled => match wait() {
+            wait if wait > remaining => Decision::RateLimitedGiveUp { retry_after: Some(wait) },
+            wait => Decision::RetryAfter(wait),
+        },
+        Class::Transient if out_of_retries => Decision::Done,
+        Class::Transient => match wait() {
+            wait if wait > remaining => Decision::Done,
+            wait => Decision::RetryAfter(wait),
+        },
     }
-    let wait = retry_after
-        .and_then(|v| parse_retry_after(v, now_unix_secs))
-        .unwrap_or_else(computed);
-    if wait > remaining {
-        Decision::Done
-    } else {
-        Decision::RetryAfter(wait)
+}
+
+/// The wait a backoff computes before retry number `retries_done + 1`.
+pub fn computed_wait(policy: &Backoff, retries_done: u32, jitter: f64) -> Duration {
+    match *policy {
+        Backoff::Exponential { base, cap, floor } => backoff(retries_done, base, cap, jitter).max(floor),
+        Backoff::Fixed(wait) => wait,
     }
 }
 
@@ -236,159 +220,89 @@ mod tests {
         Duration::from_secs(n)
     }
 
-    struct Case {
-        name: &'static str,
-        attempt: Attempt<'static>,
-        method: Method,
-        retries_done: u32,
-        waited: Duration,
-        jitter: f64,
-        want: Decision,
-    }
-
-    fn status(status: u16) -> Attempt<'static> {
-        Attempt::Status {
-            status,
-            retry_after: None,
-        }
-    }
-    fn status_ra(status: u16, ra: &'static str) -> Attempt<'static> {
-        Attempt::Status {
-            status,
-            retry_after: Some(ra),
+    #[test]
+    #[rustfmt::skip]
+    fn classify_table() {
+        use Attempt::{ConnectFailed, Status, TimedOut};
+        use Class::*;
+        use Method::*;
+        let cases = [
+            (Status(200), Get, RetryOn::Standard, Final),
+            (Status(204), Post, RetryOn::AnyError, Final),
+            (Status(302), Get, RetryOn::AnyError, Final),
+            (Status(400), Get, RetryOn::Standard, Final),
+            (Status(401), Get, RetryOn::Standard, Final),
+            (Status(404), Delete, RetryOn::Standard, Final),
+            (Status(414), Get, RetryOn::Standard, Final),
+            (Status(431), Get, RetryOn::Standard, Final),
+            (Status(500), Get, RetryOn::Standard, Final),
+            (Status(501), Get, RetryOn::Standard, Final),
+            (Status(429), Post, RetryOn::Standard, Throttled),
+            (Status(429), Patch, RetryOn::ServerErrors, Throttled),
+            (Status(502), Get, RetryOn::Standard, Transient),
+            (Status(503), Head, RetryOn::Standard, Transient),
+            (Status(504), Put, RetryOn::Standard, Transient),
+            (Status(503), Delete, RetryOn::Standard, Transient),
+            (Status(503), Options, RetryOn::Standard, Transient),
+            (Status(502), Post, RetryOn::Standard, Final),
+            (Status(503), Patch, RetryOn::Standard, Final),
+            (ConnectFailed, Get, RetryOn::Standard, Transient),
+            (ConnectFailed, Post, RetryOn::Standard, Final),
+            (TimedOut, Get, RetryOn::Standard, Final),
+            (TimedOut, Get, RetryOn::AnyError, Final),
+            (Attempt::Final, Get, RetryOn::AnyError, Class::Final),
+            // rawRequest policies: the user opted in, so any method.
+            (Status(500), Post, RetryOn::ServerErrors, Transient),
+            (Status(501), Get, RetryOn::ServerErrors, Transient),
+            (Status(404), Get, RetryOn::ServerErrors, Final),
+            (ConnectFailed, Post, RetryOn::ServerErrors, Transient),
+            (Status(404), Post, RetryOn::AnyError, Transient),
+            (Status(400), Patch, RetryOn::AnyError, Transient),
+        ];
+        for (attempt, method, retry_on, want) in cases {
+            assert_eq!(classify(attempt, method, retry_on), want, "{attempt:?} {method:?} {retry_on:?}");
         }
     }
 
     #[test]
     #[rustfmt::skip]
     fn decide_table() {
+        use Class::*;
         use Decision::*;
-        use Method::*;
-        let cases = [
-            // Success and plain errors.
-            Case { name: "200", attempt: status(200), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "204 post", attempt: status(204), method: Post, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "301", attempt: status(301), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "400", attempt: status(400), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "401", attempt: status(401), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "404", attempt: status(404), method: Delete, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "409", attempt: status(409), method: Put, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "500 get", attempt: status(500), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "501 get", attempt: status(501), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "505 get", attempt: status(505), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            // 429: any method; Retry-After honoured.
-            Case { name: "429 seconds", attempt: status_ra(429, "13"), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(secs(13)) },
-            Case { name: "429 post retried", attempt: status_ra(429, "2"), method: Post, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(secs(2)) },
-            Case { name: "429 patch retried", attempt: status_ra(429, "2"), method: Patch, retries_done: 2, waited: secs(10), jitter: 0.5, want: RetryAfter(secs(2)) },
-            Case { name: "429 http date", attempt: status_ra(429, "Tue, 14 Nov 2023 22:13:25 GMT"), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(secs(5)) },
-            Case { name: "429 date in past", attempt: status_ra(429, "Tue, 14 Nov 2023 22:00:00 GMT"), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(secs(0)) },
-            Case { name: "429 zero seconds", attempt: status_ra(429, "0"), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(secs(0)) },
-            // 429 without (or with garbage) Retry-After: backoff 500ms * 2^n, full jitter.
-            Case { name: "429 backoff 0", attempt: status(429), method: Post, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(ms(250)) },
-            Case { name: "429 backoff 1", attempt: status(429), method: Get, retries_done: 1, waited: ms(0), jitter: 0.5, want: RetryAfter(ms(500)) },
-            Case { name: "429 backoff 2", attempt: status(429), method: Get, retries_done: 2, waited: ms(0), jitter: 0.75, want: RetryAfter(ms(1500)) },
-            Case { name: "429 garbage header", attempt: status_ra(429, "soon"), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(ms(250)) },
-            Case { name: "429 backoff floor", attempt: status(429), method: Get, retries_done: 0, waited: ms(0), jitter: 0.0, want: RetryAfter(ms(50)) },
-            // 429 giving up.
-            Case { name: "429 out of retries", attempt: status_ra(429, "7"), method: Get, retries_done: 3, waited: secs(3), jitter: 0.5, want: RateLimitedGiveUp { retry_after: Some(secs(7)) } },
-            Case { name: "429 out of retries no header", attempt: status(429), method: Get, retries_done: 3, waited: secs(3), jitter: 0.5, want: RateLimitedGiveUp { retry_after: None } },
-            Case { name: "429 beyond budget at once", attempt: status_ra(429, "61"), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: RateLimitedGiveUp { retry_after: Some(secs(61)) } },
-            Case { name: "429 beyond remaining budget", attempt: status_ra(429, "20"), method: Get, retries_done: 2, waited: secs(45), jitter: 0.5, want: RateLimitedGiveUp { retry_after: Some(secs(20)) } },
-            Case { name: "429 exactly the remaining budget", attempt: status_ra(429, "15"), method: Get, retries_done: 2, waited: secs(45), jitter: 0.5, want: RetryAfter(secs(15)) },
-            Case { name: "429 backoff beyond budget", attempt: status(429), method: Get, retries_done: 1, waited: ms(59_900), jitter: 0.5, want: RateLimitedGiveUp { retry_after: Some(ms(500)) } },
-            // 502/503/504: idempotent only.
-            Case { name: "502 get", attempt: status(502), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(ms(250)) },
-            Case { name: "503 head", attempt: status(503), method: Head, retries_done: 1, waited: ms(0), jitter: 0.5, want: RetryAfter(ms(500)) },
-            Case { name: "504 put", attempt: status(504), method: Put, retries_done: 2, waited: ms(0), jitter: 0.5, want: RetryAfter(ms(1000)) },
-            Case { name: "503 delete", attempt: status(503), method: Delete, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(ms(250)) },
-            Case { name: "503 options", attempt: status(503), method: Options, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(ms(250)) },
-            Case { name: "503 retry-after", attempt: status_ra(503, "4"), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(secs(4)) },
-            Case { name: "502 post", attempt: status(502), method: Post, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "503 patch", attempt: status_ra(503, "1"), method: Patch, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "503 out of retries", attempt: status(503), method: Get, retries_done: 3, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "503 retry-after beyond budget", attempt: status_ra(503, "120"), method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "504 backoff beyond budget", attempt: status(504), method: Get, retries_done: 2, waited: ms(59_500), jitter: 0.5, want: Done },
-            // Connection failures and timeouts.
-            Case { name: "connect failed get", attempt: Attempt::ConnectionFailed, method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: RetryAfter(ms(250)) },
-            Case { name: "connect failed delete", attempt: Attempt::ConnectionFailed, method: Delete, retries_done: 2, waited: ms(0), jitter: 0.99, want: RetryAfter(ms(1980)) },
-            Case { name: "connect failed post", attempt: Attempt::ConnectionFailed, method: Post, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "connect failed out of retries", attempt: Attempt::ConnectionFailed, method: Get, retries_done: 3, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "timed out get", attempt: Attempt::TimedOut, method: Get, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
-            Case { name: "timed out post", attempt: Attempt::TimedOut, method: Post, retries_done: 0, waited: ms(0), jitter: 0.5, want: Done },
+        const P: RetryPolicy = RetryPolicy::STANDARD;
+        const FIXED: RetryPolicy = RetryPolicy { max_retries: 10, max_total_wait: Duration::from_secs(60), retry_on: RetryOn::ServerErrors, backoff: Backoff::Fixed(Duration::from_millis(200)) };
+        const NO_RETRIES: RetryPolicy = RetryPolicy { max_retries: 0, ..RetryPolicy::STANDARD };
+        const NO_WAITING: RetryPolicy = RetryPolicy { max_retries: 10, max_total_wait: Duration::ZERO, ..RetryPolicy::STANDARD };
+        let st = |retries: u32, waited: Duration| RetryState { retries, waited };
+        let cases: [(&str, RetryPolicy, Class, Option<Duration>, RetryState, f64, Decision); 24] = [
+            ("final", P, Final, None, st(0, ms(0)), 0.5, Done),
+            ("throttled, asked", P, Throttled, Some(secs(13)), st(0, ms(0)), 0.5, RetryAfter(secs(13))),
+            ("throttled, asked zero", P, Throttled, Some(secs(0)), st(0, ms(0)), 0.5, RetryAfter(secs(0))),
+            ("throttled, backoff 0", P, Throttled, None, st(0, ms(0)), 0.5, RetryAfter(ms(250))),
+            ("throttled, backoff 1", P, Throttled, None, st(1, ms(0)), 0.5, RetryAfter(ms(500))),
+            ("throttled, backoff 2", P, Throttled, None, st(2, ms(0)), 0.75, RetryAfter(ms(1500))),
+            ("throttled, backoff floor", P, Throttled, None, st(0, ms(0)), 0.0, RetryAfter(ms(50))),
+            ("throttled, out of retries", P, Throttled, Some(secs(7)), st(3, secs(3)), 0.5, RateLimitedGiveUp { retry_after: Some(secs(7)) }),
+            ("throttled, out of retries, no header", P, Throttled, None, st(3, secs(3)), 0.5, RateLimitedGiveUp { retry_after: None }),
+            ("throttled, beyond budget at once", P, Throttled, Some(secs(61)), st(0, ms(0)), 0.5, RateLimitedGiveUp { retry_after: Some(secs(61)) }),
+            ("throttled, beyond what is left", P, Throttled, Some(secs(20)), st(2, secs(45)), 0.5, RateLimitedGiveUp { retry_after: Some(secs(20)) }),
+            ("throttled, exactly what is left", P, Throttled, Some(secs(15)), st(2, secs(45)), 0.5, RetryAfter(secs(15))),
+            ("throttled, backoff beyond budget", P, Throttled, None, st(1, ms(59_900)), 0.5, RateLimitedGiveUp { retry_after: Some(ms(500)) }),
+            ("throttled, waited beyond budget", P, Throttled, Some(secs(1)), st(1, secs(100)), 0.5, RateLimitedGiveUp { retry_after: Some(secs(1)) }),
+            ("transient, backoff", P, Transient, None, st(0, ms(0)), 0.5, RetryAfter(ms(250))),
+            ("transient, backoff 2", P, Transient, None, st(2, ms(0)), 0.99, RetryAfter(ms(1980))),
+            ("transient, retry-after wins", P, Transient, Some(secs(4)), st(0, ms(0)), 0.5, RetryAfter(secs(4))),
+            ("transient, out of retries", P, Transient, None, st(3, ms(0)), 0.5, Done),
+            ("transient, retry-after beyond budget", P, Transient, Some(secs(120)), st(0, ms(0)), 0.5, Done),
+            ("transient, backoff beyond budget", P, Transient, None, st(2, ms(59_500)), 0.5, Done),
+            ("fixed wait", FIXED, Transient, None, st(7, ms(0)), 0.9, RetryAfter(ms(200))),
+            ("fixed, retry-after wins", FIXED, Transient, Some(secs(2)), st(0, ms(0)), 0.9, RetryAfter(secs(2))),
+            ("no retries", NO_RETRIES, Throttled, Some(secs(1)), st(0, ms(0)), 0.5, RateLimitedGiveUp { retry_after: Some(secs(1)) }),
+            ("no waiting allowed, zero wait", NO_WAITING, Throttled, Some(secs(0)), st(5, ms(0)), 0.5, RetryAfter(secs(0))),
         ];
-        let budget = RetryBudget::default();
-        for c in cases {
-            let got = decide(
-                &c.attempt,
-                c.method,
-                c.retries_done,
-                c.waited,
-                &budget,
-                NOW,
-                c.jitter,
-            );
-            assert_eq!(got, c.want, "case: {}", c.name);
+        for (name, policy, class, retry_after, state, jitter, want) in cases {
+            assert_eq!(decide(&policy, class, retry_after, state, jitter), want, "case: {name}");
         }
-    }
-
-    #[test]
-    fn custom_budget() {
-        let budget = RetryBudget {
-            max_retries: 0,
-            max_total_wait: secs(60),
-        };
-        let a = status_ra(429, "1");
-        assert_eq!(
-            decide(&a, Method::Get, 0, ms(0), &budget, NOW, 0.5),
-            Decision::RateLimitedGiveUp {
-                retry_after: Some(secs(1))
-            }
-        );
-        assert_eq!(
-            decide(&status(503), Method::Get, 0, ms(0), &budget, NOW, 0.5),
-            Decision::Done
-        );
-        let budget = RetryBudget {
-            max_retries: 10,
-            max_total_wait: secs(0),
-        };
-        assert_eq!(
-            decide(
-                &status_ra(429, "0"),
-                Method::Get,
-                5,
-                ms(0),
-                &budget,
-                NOW,
-                0.5
-            ),
-            Decision::RetryAfter(secs(0))
-        );
-    }
-
-    #[test]
-    fn waited_beyond_budget_does_not_panic() {
-        let budget = RetryBudget::default();
-        assert_eq!(
-            decide(
-                &status_ra(429, "1"),
-                Method::Get,
-                1,
-                secs(100),
-                &budget,
-                NOW,
-                0.5
-            ),
-            Decision::RateLimitedGiveUp {
-                retry_after: Some(secs(1))
-            }
-        );
-    }
-
-    #[test]
-    fn default_budget() {
-        let b = RetryBudget::default();
-        assert_eq!((b.max_retries, b.max_total_wait), (3, secs(60)));
     }
 
     #[test]
@@ -460,26 +374,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn method_table() {
-        let cases = [
-            (Method::Get, "GET", true),
-            (Method::Head, "HEAD", true),
-            (Method::Post, "POST", false),
-            (Method::Put, "PUT", true),
-            (Method::Patch, "PATCH", false),
-            (Method::Delete, "DELETE", true),
-            (Method::Options, "OPTIONS", true),
-        ];
-        for (m, name, idem) in cases {
-            assert_eq!(m.as_str(), name);
-            assert_eq!(m.is_idempotent(), idem, "{name}");
-            assert_eq!(Method::parse(name), Some(m));
-            assert_eq!(Method::parse(&name.to_lowercase()), Some(m));
-        }
-        assert_eq!(Method::parse("Patch"), Some(Method::Patch));
-        assert_eq!(Method::parse("TRACE"), None);
-        assert_eq!(Method::parse(""), None);
-        assert_eq!(Method::parse(" GET"), None);
-    }
 }

@@ -59,27 +59,24 @@ pub fn normalize_tenant(raw: &str) -> Result<TenantBase, String> {
         return Err(format!("must not contain spaces; {LIKE}"));
     }
 
-    let (had_scheme, url_text) = match text.find("://") {
+    // Anything with `:`, `/` or `\` is an address: it must be a whole http(s) URL. A typo such
+    // as `https:/acme…` or `https//acme…` is refused, never read as a tenant named `https`.
+    let url_text = match text.find("://") {
         Some(i) => {
             let scheme = &text[..i];
             if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
                 return Err(format!("must be an https address; {LIKE}"));
             }
-            (true, text.to_string())
+            text.to_string()
         }
-        None => {
-            if text.contains(':') && !text.contains('.') && !text.starts_with('[') {
-                // `mailto:x`, `ftp:host` and the like, but not `host:port`.
-                if !text
-                    .rsplit_once(':')
-                    .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-                {
-                    return Err(LIKE.into());
-                }
-            }
-            (false, format!("https://{text}"))
+        None if text.contains([':', '/', '\\']) => {
+            return Err(format!(
+                "looks like an address but is not a whole URL: write it as `https://host` (no `:`, `/` or `\\` otherwise); {LIKE}"
+            ))
         }
+        None => format!("https://{text}"),
     };
+    let had_scheme = text.contains("://");
     let (before_query, _) = text.split_once(['?', '#']).unwrap_or((text, ""));
     let authority = before_query
         .split_once("://")
@@ -106,6 +103,9 @@ pub fn normalize_tenant(raw: &str) -> Result<TenantBase, String> {
     let url = Uri::parse_absolute(&url_text).map_err(|_| LIKE.to_string())?;
     let scheme = url.scheme;
     let port = url.port;
+    if port == Some(0) {
+        return Err(format!("has port 0; {LIKE}"));
+    }
 
     let host = if let Some(v6) = url.host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         Hostname::Ip(IpAddr::V6(
@@ -146,7 +146,8 @@ enum Hostname {
 impl Hostname {
     fn is_loopback(&self) -> bool {
         match self {
-            Hostname::Domain(d) => d == "localhost" || d.ends_with(".localhost"),
+            // Only the literal name: `*.localhost` is loopback only if a resolver says so.
+            Hostname::Domain(d) => d == "localhost",
             Hostname::Ip(ip) => ip.is_loopback(),
         }
     }
@@ -196,7 +197,7 @@ mod tests {
 
     #[test]
     fn accepted_table() {
-        let cases: [(&str, &str); 28] = [
+        let cases: [(&str, &str); 25] = [
             ("acme", "https://acme.us.qlikcloud.com"),
             ("  ACME  ", "https://acme.us.qlikcloud.com"),
             ("acme.eu", "https://acme.eu.qlikcloud.com"),
@@ -209,15 +210,6 @@ mod tests {
                 "https://acme.us.qlikcloudgov.com",
             ),
             ("analytics.example.com", "https://analytics.example.com"),
-            ("acme.eu.qlikcloud.com:443", "https://acme.eu.qlikcloud.com"),
-            (
-                "acme.eu.qlikcloud.com:8443",
-                "https://acme.eu.qlikcloud.com:8443",
-            ),
-            (
-                "acme.eu.qlikcloud.com/hub/home",
-                "https://acme.eu.qlikcloud.com",
-            ),
             (
                 "https://acme.eu.qlikcloud.com",
                 "https://acme.eu.qlikcloud.com",
@@ -273,18 +265,18 @@ mod tests {
             base("http", "[::1]", Some(8080))
         );
         assert_eq!(
-            normalize_tenant("localhost:8080").unwrap(),
+            normalize_tenant("https://localhost:8080").unwrap(),
             base("https", "localhost", Some(8080))
         );
         assert_eq!(
-            normalize_tenant("acme:8443").unwrap(),
-            base("https", "acme.us.qlikcloud.com", Some(8443))
+            normalize_tenant("https://acme:8443").unwrap(),
+            base("https", "acme", Some(8443))
         );
     }
 
     #[test]
     fn rejected_table() {
-        let cases: [(&str, &str); 24] = [
+        let cases: [(&str, &str); 40] = [
             ("", "is required"),
             ("   ", "is required"),
             ("acme corp", "spaces"),
@@ -309,6 +301,24 @@ mod tests {
             ("https://", "Qlik tenant like"),
             ("https:///path", "Qlik tenant like"),
             ("ácme", "Qlik tenant like"),
+            // Mistyped schemes and bare addresses: never read as a tenant named `https`.
+            ("https:/acme.eu.qlikcloud.com", "not a whole URL"),
+            ("https//acme.eu", "not a whole URL"),
+            ("https//acme.eu.qlikcloud.com", "not a whole URL"),
+            ("https:\\acme.eu.qlikcloud.com", "not a whole URL"),
+            ("https:\\\\acme.eu.qlikcloud.com", "not a whole URL"),
+            ("HTTPS:/acme.eu.qlikcloud.com", "not a whole URL"),
+            ("https:/analytics.example.com", "not a whole URL"),
+            ("http:/127.0.0.1:8080", "not a whole URL"),
+            ("http//localhost:8080", "not a whole URL"),
+            ("https:acme.eu.qlikcloud.com", "not a whole URL"),
+            ("acme.eu.qlikcloud.com:8443", "not a whole URL"),
+            ("acme.eu.qlikcloud.com/hub/home", "not a whole URL"),
+            ("localhost:8080", "not a whole URL"),
+            ("acme:", "not a whole URL"),
+            // Port 0 can only fail; `*.localhost` is not loopback for plain http.
+            ("https://acme.eu.qlikcloud.com:0", "port 0"),
+            ("http://foo.localhost:18111", "https"),
         ];
         for (input, want) in cases {
             match normalize_tenant(input) {

@@ -37,6 +37,9 @@ const QUERY: &AsciiSet = &CONTROLS
     .add(b'<')
     .add(b'>')
     .add(b'\'');
+/// Bytes percent-encoded in one path segment filled from an input: all but RFC 3986's
+/// unreserved characters, so an id stays one segment whatever it holds.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 /// Bytes percent-encoded in a fragment.
 const FRAGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
 
@@ -217,6 +220,22 @@ impl fmt::Display for Uri {
             None => Ok(()),
         }
     }
+}
+
+/// Percent-encodes text as one path segment (callers refuse ids made only of dots, which a
+/// URL normaliser would treat as dot segments).
+pub fn encode_segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+/// Appends form-encoded query pairs to an absolute URL.
+pub fn with_query(url: &str, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return url.to_string();
+    }
+    let mut parsed = Uri::parse_absolute(url).expect("client URLs are absolute");
+    parsed.append_query_pairs(pairs);
+    parsed.to_string()
 }
 
 /// Encodes text as `application/x-www-form-urlencoded`: alphanumerics and `*-._` kept, space as

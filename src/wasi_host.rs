@@ -1,23 +1,26 @@
-//! [`Host`] on WASI 0.2: HTTP through `wasi:http/outgoing-handler` (with connect, first-byte and
-//! between-bytes timeouts), clocks, randomness and `wasi:keyvalue` storage. The only module that
-//! touches the host's interfaces.
+//! [`Host`] on WASI 0.2: HTTP through `wasi:http/outgoing-handler` (connect, first-byte and
+//! between-bytes timeouts, plus a deadline for the whole exchange that the component enforces
+//! itself by polling the body with a timer), clocks, randomness and `wasi:keyvalue` storage.
+//! The only module that touches the host's interfaces.
 
-use crate::guest::wasi::keyvalue::store;
-use crate::host::{Host, HttpRequest, HttpResponse, SendError, MAX_RESPONSE_BYTES};
-use crate::retry::Method;
+use crate::bindings::wasi::keyvalue::store;
+use crate::host::{Host, HttpRequest, HttpResponse, Method, SendError, StoreError, MAX_RESPONSE_BYTES};
 use crate::uri::Uri;
 use std::time::Duration;
+use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+    http_error_code, ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions,
+    Scheme,
 };
-use wasi::io::streams::StreamError;
+use wasi::io::poll::{poll, Pollable};
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 /// The storage bucket the component uses.
 const BUCKET: &str = "default";
 
-/// Largest write to an output stream in one call (wasi:io allows 4096 bytes per blocking write).
-const WRITE_CHUNK: usize = 4096;
+/// Largest read asked of the response stream at once.
+const READ_CHUNK: u64 = 64 * 1024;
 
 /// The WASI host.
 pub struct WasiHost;
@@ -41,10 +44,10 @@ fn nanos(duration: Duration) -> u64 {
 /// Maps a `wasi:http` error to a send error: timeouts, connection failures (retryable) or other.
 fn send_error(code: ErrorCode) -> SendError {
     match code {
-        ErrorCode::ConnectionTimeout => SendError::Timeout("connecting to the tenant timed out".into()),
+        ErrorCode::ConnectionTimeout => SendError::ConnectTimeout("connecting to the tenant timed out".into()),
+        ErrorCode::DnsTimeout => SendError::ConnectTimeout("looking up the tenant host timed out".into()),
         ErrorCode::ConnectionReadTimeout => SendError::Timeout("the tenant did not answer in time".into()),
         ErrorCode::ConnectionWriteTimeout => SendError::Timeout("sending the request timed out".into()),
-        ErrorCode::DnsTimeout => SendError::Timeout("looking up the tenant host timed out".into()),
         ErrorCode::DnsError(_) => SendError::Connection("the tenant host could not be resolved".into()),
         ErrorCode::ConnectionRefused => SendError::Connection("the tenant refused the connection".into()),
         // hyper reports a connection closed before any response as a protocol error.
@@ -59,65 +62,103 @@ fn send_error(code: ErrorCode) -> SendError {
         }
         ErrorCode::HttpResponseBodySize(_) => SendError::TooLarge,
         ErrorCode::HttpRequestDenied => SendError::Other("the host denied the request (outbound host not allowed)".into()),
+        ErrorCode::HttpRequestUriTooLong => SendError::Other("the host refused the request: its URL is too long".into()),
         // The rest are protocol and configuration failures; their Debug text would add weight, not help.
         _ => SendError::Other("the HTTP request failed (protocol or configuration error)".into()),
     }
 }
 
-fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), SendError> {
-    {
-        let stream = body.write().map_err(|_| SendError::Other("the request body could not be opened".into()))?;
-        for chunk in bytes.chunks(WRITE_CHUNK) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|_| SendError::Connection("the connection closed while sending the body".into()))?;
-        }
-    }
-    OutgoingBody::finish(body, None).map_err(send_error)
+fn deadline_passed() -> SendError {
+    SendError::Timeout("the tenant did not complete the exchange within the request deadline".into())
 }
 
-fn read_body(body: IncomingBody) -> Result<Vec<u8>, SendError> {
-    let mut bytes = Vec::new();
-    {
-        let stream = body.stream().map_err(|_| SendError::Other("the response body could not be opened".into()))?;
-        loop {
-            match stream.blocking_read(64 * 1024) {
-                Ok(chunk) => {
-                    if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                        return Err(SendError::TooLarge);
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Err(StreamError::Closed) => break,
-                // A between-bytes timeout surfaces only as a stream error.
-                Err(StreamError::LastOperationFailed(e)) => {
-                    let what = e.to_debug_string();
-                    let first_line = what.lines().next().unwrap_or_default();
-                    return Err(if first_line.to_lowercase().contains("timeout") || first_line.contains("timed out") {
-                        SendError::Timeout("the tenant stopped sending the response".into())
-                    } else {
-                        SendError::Connection(format!("reading the response failed: {first_line}"))
-                    });
-                }
+/// Blocks until `ready` or the deadline; false when the deadline came first.
+fn wait_until(ready: &Pollable, deadline: u64) -> bool {
+    let timer = monotonic_clock::subscribe_instant(deadline);
+    poll(&[ready, &timer]).contains(&0)
+}
+
+/// Writes the body through the stream's write permits (the host grants up to its chunk size
+/// per call), within the deadline.
+fn write_body(stream: &OutputStream, mut bytes: &[u8], deadline: u64) -> Result<(), SendError> {
+    let broke = |_| SendError::Connection("the connection closed while sending the body".into());
+    while !bytes.is_empty() {
+        let permit = stream.check_write().map_err(broke)?;
+        if permit == 0 {
+            if !wait_until(&stream.subscribe(), deadline) {
+                return Err(deadline_passed());
             }
+            continue;
+        }
+        let n = bytes.len().min(usize::try_from(permit).unwrap_or(usize::MAX));
+        stream.write(&bytes[..n]).map_err(broke)?;
+        bytes = &bytes[n..];
+    }
+    stream.flush().map_err(broke)?;
+    loop {
+        match stream.check_write() {
+            Ok(0) if !wait_until(&stream.subscribe(), deadline) => return Err(deadline_passed()),
+            Ok(0) => {}
+            Ok(_) => return Ok(()),
+            Err(e) => return Err(broke(e)),
         }
     }
-    let _trailers = IncomingBody::finish(body);
-    Ok(bytes)
+}
+
+/// Reads the whole body within [`MAX_RESPONSE_BYTES`] and the deadline. `expected` (the
+/// declared length) sizes the buffer up front.
+fn read_body(stream: &InputStream, expected: Option<usize>, deadline: u64) -> Result<Vec<u8>, SendError> {
+    let mut bytes = Vec::with_capacity(expected.unwrap_or(0).min(MAX_RESPONSE_BYTES));
+    loop {
+        match stream.read(READ_CHUNK) {
+            Ok(chunk) if chunk.is_empty() => {
+                if !wait_until(&stream.subscribe(), deadline) {
+                    return Err(deadline_passed());
+                }
+            }
+            Ok(chunk) => {
+                if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                    return Err(SendError::TooLarge);
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Err(StreamError::Closed) => return Ok(bytes),
+            Err(StreamError::LastOperationFailed(e)) => return Err(stream_error(&e)),
+        }
+    }
+}
+
+/// A failed body read: the host's error code when it gives one, else its text.
+fn stream_error(error: &wasi::io::error::Error) -> SendError {
+    if let Some(code) = http_error_code(error) {
+        return match code {
+            ErrorCode::ConnectionReadTimeout => SendError::Timeout("the tenant stopped sending the response".into()),
+            other => send_error(other),
+        };
+    }
+    // wasmtime 48 keeps body errors in its own type, so only the text tells a timeout.
+    let what = error.to_debug_string();
+    let first_line = what.lines().next().unwrap_or_default();
+    if first_line.to_lowercase().contains("timeout") || first_line.contains("timed out") {
+        SendError::Timeout("the tenant stopped sending the response".into())
+    } else {
+        SendError::Connection(format!("reading the response failed: {first_line}"))
+    }
 }
 
 impl Host for WasiHost {
-    fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, SendError> {
-        let url = Uri::parse_absolute(&request.url).map_err(|e| SendError::Other(format!("bad URL: {e}")))?;
-        let headers: Vec<(String, Vec<u8>)> =
-            request.headers.iter().map(|(n, v)| (n.clone(), v.as_bytes().to_vec())).collect();
+    fn send(&mut self, request: &HttpRequest<'_>) -> Result<HttpResponse, SendError> {
+        let deadline = monotonic_clock::now().saturating_add(nanos(request.timeouts.total));
+        let url = Uri::parse_absolute(request.url).map_err(|e| SendError::Other(format!("bad URL: {e}")))?;
+        let headers: Vec<(String, Vec<u8>)> = request.headers.iter().map(|(n, v)| (n.clone(), v.as_bytes().to_vec())).collect();
         let fields = Fields::from_list(&headers).map_err(|_| SendError::Other("a request header was refused".into()))?;
         let outgoing = OutgoingRequest::new(fields);
-        let _ = outgoing.set_method(&method(request.method));
+        let refused = |what: &str| SendError::Other(format!("the host refused the request's {what}"));
+        outgoing.set_method(&method(request.method)).map_err(|_| refused("method"))?;
         let scheme = if url.scheme == "http" { Scheme::Http } else { Scheme::Https };
-        let _ = outgoing.set_scheme(Some(&scheme));
-        let _ = outgoing.set_authority(Some(&url.authority()));
-        let _ = outgoing.set_path_with_query(Some(&url.path_and_query()));
+        outgoing.set_scheme(Some(&scheme)).map_err(|_| refused("scheme"))?;
+        outgoing.set_authority(Some(&url.authority())).map_err(|_| refused("host"))?;
+        outgoing.set_path_with_query(Some(&url.path_and_query())).map_err(|_| refused("path"))?;
 
         let options = RequestOptions::new();
         // A host may refuse a timeout setting; it then applies its own.
@@ -125,19 +166,34 @@ impl Host for WasiHost {
         let _ = options.set_first_byte_timeout(Some(nanos(request.timeouts.first_byte)));
         let _ = options.set_between_bytes_timeout(Some(nanos(request.timeouts.between_bytes)));
 
-        let body = match &request.body {
+        let body = match request.body {
             Some(_) => Some(outgoing.body().map_err(|_| SendError::Other("the request body could not be taken".into()))?),
             None => None,
         };
         let future = outgoing_handler::handle(outgoing, Some(options)).map_err(send_error)?;
-        if let (Some(body), Some(bytes)) = (body, &request.body) {
-            write_body(body, bytes)?;
+        // A failed write still waits for the answer: a tenant may refuse a body early (413).
+        let mut write_failed = None;
+        if let (Some(body), Some(bytes)) = (body, request.body) {
+            let written = match body.write() {
+                Ok(stream) => {
+                    let result = write_body(&stream, bytes, deadline);
+                    drop(stream);
+                    result
+                }
+                Err(()) => Err(SendError::Other("the request body could not be opened".into())),
+            };
+            match written {
+                Ok(()) => OutgoingBody::finish(body, None).map_err(send_error)?,
+                Err(e) => write_failed = Some(e),
+            }
         }
-        future.subscribe().block();
+        if !wait_until(&future.subscribe(), deadline) {
+            return Err(write_failed.unwrap_or_else(deadline_passed));
+        }
         let response = match future.get() {
             Some(Ok(Ok(response))) => response,
-            Some(Ok(Err(code))) => return Err(send_error(code)),
-            _ => return Err(SendError::Other("the response was not available".into())),
+            Some(Ok(Err(code))) => return Err(write_failed.unwrap_or_else(|| send_error(code))),
+            _ => return Err(write_failed.unwrap_or_else(|| SendError::Other("the response was not available".into()))),
         };
         let status = response.status();
         let headers: Vec<(String, String)> = response
@@ -151,28 +207,49 @@ impl Host for WasiHost {
             return Err(SendError::TooLarge);
         }
         let body = response.consume().map_err(|_| SendError::Other("the response body could not be taken".into()))?;
-        let bytes = read_body(body)?;
+        let bytes = {
+            let stream = body.stream().map_err(|_| SendError::Other("the response body could not be opened".into()))?;
+            read_body(&stream, declared, deadline)?
+        };
+        let _trailers = IncomingBody::finish(body);
         Ok(HttpResponse { status, headers, body: bytes })
     }
 
     fn sleep(&mut self, duration: Duration) {
-        wasi::clocks::monotonic_clock::subscribe_duration(nanos(duration)).block();
+        monotonic_clock::subscribe_duration(nanos(duration)).block();
     }
 
-    fn now_unix_secs(&self) -> u64 {
-        wasi::clocks::wall_clock::now().seconds
+    fn now_unix_millis(&self) -> u64 {
+        let now = wasi::clocks::wall_clock::now();
+        now.seconds * 1000 + u64::from(now.nanoseconds / 1_000_000)
     }
 
-    fn random_unit(&mut self) -> f64 {
-        (wasi::random::random::get_random_u64() >> 11) as f64 / (1u64 << 53) as f64
+    fn random_bytes(&mut self, buf: &mut [u8]) {
+        let bytes = wasi::random::random::get_random_bytes(buf.len() as u64);
+        buf.copy_from_slice(&bytes[..buf.len()]);
     }
 
-    fn store_get(&mut self, key: &str) -> Option<Vec<u8>> {
-        store::open(BUCKET).ok()?.get(key).ok().flatten()
+    fn store_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        bucket()?.get(key).map_err(store_error)
     }
 
-    fn store_set(&mut self, key: &str, value: &[u8]) -> Result<(), String> {
-        let bucket = store::open(BUCKET).map_err(|_| "storage bucket unavailable".to_string())?;
-        bucket.set(key, value).map_err(|_| "storage write failed".to_string())
+    fn store_set(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        bucket()?.set(key, value).map_err(store_error)
     }
+
+    fn store_delete(&mut self, key: &str) -> Result<(), StoreError> {
+        bucket()?.delete(key).map_err(store_error)
+    }
+}
+
+fn bucket() -> Result<store::Bucket, StoreError> {
+    store::open(BUCKET).map_err(store_error)
+}
+
+fn store_error(error: store::Error) -> StoreError {
+    StoreError(match error {
+        store::Error::NoSuchStore => "the storage bucket does not exist".into(),
+        store::Error::AccessDenied => "access to storage was denied".into(),
+        store::Error::Other(what) => format!("storage failed: {what}"),
+    })
 }

@@ -1,54 +1,56 @@
 //! Runs table entries: validates the connection and inputs (nothing is sent when either is
-//! invalid), then performs the entry's operation through a [`Client`].
+//! invalid), then performs the entry's operation through a [`Client`]. Every error leaves with
+//! the call's secrets redacted.
 
 mod list;
+pub mod pages;
 mod picklist;
 mod request;
+mod rmw;
 
 use crate::client::Client;
-use crate::connection::{resolve, Connection};
+use crate::connection::{resolve, Connection, Resolved};
 use crate::error::{ConnectorError, Result};
 use crate::host::Host;
 use crate::inputs::{validate, Inputs};
 use crate::table::{find, ExportKind, ExportSpec, Op};
-pub use picklist::PicklistItem;
+pub use picklist::{scim_contains, PicklistItem};
+pub use request::set_pointer;
 use serde_json::Value;
 
-/// Looks up an export of the given kind, validates everything, and returns a ready client.
-fn prepare<'h, H: Host>(
-    host: &'h mut H,
-    key: &str,
-    kind: ExportKind,
-    connection: &Connection,
-    input: &str,
-) -> Result<(&'static ExportSpec, Inputs, Client<'h, H>)> {
+/// Looks up an export of the given kind and validates the connection and inputs.
+fn prepare(key: &str, kind: ExportKind, connection: &Connection, input: &str) -> Result<(&'static ExportSpec, Inputs, Resolved)> {
     let spec = find(key)
         .filter(|spec| spec.kind == kind)
         .ok_or_else(|| ConnectorError::invalid("key", format!("no {} named {key}", kind.interface())))?;
     let resolved = resolve(connection)?;
     let inputs = validate(spec, input)?;
-    Ok((spec, inputs, Client::new(host, resolved)))
+    Ok((spec, inputs, resolved))
+}
+
+/// Runs `work` with a client for the call and redacts its secrets from any error.
+fn with_client<T>(host: &mut dyn Host, resolved: Resolved, work: impl FnOnce(&mut Client<'_>) -> Result<T>) -> Result<T> {
+    let mut client = Client::new(host, resolved);
+    work(&mut client).map_err(|error| error.redact(&client.secrets()))
 }
 
 /// Runs the action `key` and returns its output as JSON.
-pub fn run_action<H: Host>(host: &mut H, key: &str, connection: &Connection, input: &str) -> Result<Value> {
-    let (spec, inputs, mut client) = prepare(host, key, ExportKind::Action, connection, input)?;
-    match spec.op {
-        Op::Request { method, path, query, body, output, .. } => {
-            request::run(&mut client, method, path, query, body, output, &inputs)
-        }
-        Op::List { path, paging, max_limit, query } => list::run(&mut client, path, paging, max_limit, query, &inputs),
-        Op::Picklist { .. } => unreachable!("actions are never picklists"),
-    }
+pub fn run_action(host: &mut dyn Host, key: &str, connection: &Connection, input: &str) -> Result<Value> {
+    let (spec, inputs, resolved) = prepare(key, ExportKind::Action, connection, input)?;
+    with_client(host, resolved, |client| match spec.op {
+        Op::Request(request) => request::run(client, &request, &inputs),
+        Op::List(list) => list::run(client, &list, &inputs),
+        Op::ReadMergeWrite(rmw) => rmw::run(client, &rmw, &inputs),
+        Op::Custom(custom) => custom(client, &inputs),
+        Op::Picklist(_) => unreachable!("the table test keeps picklists out of actions"),
+    })
 }
 
 /// Runs the data source `key` and returns its items.
-pub fn run_data_source<H: Host>(host: &mut H, key: &str, connection: &Connection, input: &str) -> Result<Vec<PicklistItem>> {
-    let (spec, inputs, mut client) = prepare(host, key, ExportKind::DataSource, connection, input)?;
-    match spec.op {
-        Op::Picklist { .. } => picklist::run(&mut client, &spec.op, &inputs),
-        _ => unreachable!("data sources are picklists"),
-    }
+pub fn run_data_source(host: &mut dyn Host, key: &str, connection: &Connection, input: &str) -> Result<Vec<PicklistItem>> {
+    let (spec, inputs, resolved) = prepare(key, ExportKind::DataSource, connection, input)?;
+    let Op::Picklist(picklist) = spec.op else { unreachable!("the table test keeps data sources picklists") };
+    with_client(host, resolved, |client| picklist::run(client, &picklist, &inputs))
 }
 
 #[cfg(test)]

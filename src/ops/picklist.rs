@@ -1,19 +1,19 @@
-//! Data sources (connector.md §6): every page at the API's maximum page size, up to 2000 items,
-//! sorted by label (case-insensitive) then key, filtered by `search`.
+//! Data sources (connector.md §6): every page at the API's maximum page size, keeping up to
+//! 2000 items that match `search`, sorted by label (case-insensitive) then key.
 
-use super::list::paging_error;
-use super::request::with_query;
+use super::pages::Pages;
 use crate::client::Client;
-use crate::error::{ConnectorError, Result};
-use crate::host::Host;
+use crate::error::Result;
 use crate::inputs::Inputs;
-use crate::paging::{next_page, LoopGuard};
-use crate::retry::Method;
-use crate::table::{LabelRule, Op};
+use crate::table::{LabelRule, PicklistSpec, Search};
+use crate::uri::with_query;
 use serde_json::Value;
 
-/// Most items a data source returns.
+/// Most items a data source returns (counted over matching items).
 pub const MAX_ITEMS: usize = 2000;
+
+/// Most pages a data source reads (100,000 records at a page size of 100).
+pub const MAX_PAGES: usize = 1000;
 
 /// One choice (mirrors WIT `picklist-item`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,41 +45,47 @@ pub fn item(record: &Value, key_field: &str, rule: LabelRule) -> Option<Picklist
     Some(PicklistItem { label: label.unwrap_or_else(|| key.clone()), key })
 }
 
-/// Sorts by label (case-insensitive), then key, and keeps those matching `search`.
-pub fn finish(mut items: Vec<PicklistItem>, search: Option<&str>) -> Vec<PicklistItem> {
-    if let Some(search) = search.map(str::to_lowercase) {
-        items.retain(|item| item.label.to_lowercase().contains(&search));
-    }
+/// Sorts by label (case-insensitive), then key.
+pub fn sort(items: &mut [PicklistItem]) {
     items.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then_with(|| a.key.cmp(&b.key)));
-    items.truncate(MAX_ITEMS);
-    items
+}
+
+/// A SCIM filter `<f1> co "<text>" or <f2> co "<text>"`, the text's `\` and `"` escaped.
+pub fn scim_contains(fields: &[&str], text: &str) -> String {
+    let quoted = text.replace('\\', "\\\\").replace('"', "\\\"");
+    fields.iter().map(|f| format!("{f} co \"{quoted}\"")).collect::<Vec<_>>().join(" or ")
 }
 
 /// Runs a data source.
-pub fn run<H: Host>(client: &mut Client<'_, H>, op: &Op, inputs: &Inputs) -> Result<Vec<PicklistItem>> {
-    let Op::Picklist { path, paging, page_size, fixed_query, search_param, key_field, label } = *op else {
-        unreachable!("picklist::run takes picklist entries")
-    };
+pub fn run(client: &mut Client<'_>, spec: &PicklistSpec, inputs: &Inputs) -> Result<Vec<PicklistItem>> {
     let search = inputs.str("search");
-    let mut pairs: Vec<(String, String)> = fixed_query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    pairs.push(("limit".into(), page_size.to_string()));
-    if let (Some(param), Some(search)) = (search_param, search) {
-        pairs.push((param.into(), search.into()));
-    }
-    let mut url = with_query(&client.api_url(path), &pairs);
-    let mut guard = LoopGuard::new(MAX_ITEMS);
-    let mut items = Vec::new();
-    while items.len() < MAX_ITEMS && guard.admit(&url) {
-        let (_, body) = client.send_json(Method::Get, &url, None)?;
-        let records = body
-            .get("data")
-            .and_then(Value::as_array)
-            .ok_or_else(|| ConnectorError::InvalidResponse("a list page without a `data` array".into()))?;
-        items.extend(records.iter().filter_map(|r| item(r, key_field, label)));
-        match next_page(paging, &body, &url, &client.origin()).map_err(paging_error)? {
-            Some(next) => url = next.url,
-            None => break,
+    let mut pairs: Vec<(String, String)> = spec.fixed_query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    pairs.push(("limit".into(), spec.page_size.to_string()));
+    let local_match = match (spec.search, search) {
+        (_, None) => None,
+        (Search::Local, Some(text)) => Some(text.to_lowercase()),
+        (Search::Param(param), Some(text)) => {
+            pairs.push((param.into(), text.into()));
+            Some(text.to_lowercase())
         }
+        (Search::ScimContains(fields), Some(text)) => {
+            pairs.push(("filter".into(), scim_contains(fields, text)));
+            None
+        }
+    };
+    let url = with_query(&client.api_url(spec.path), &pairs);
+    let mut pages = Pages::new(spec.paging, url, None, MAX_PAGES);
+    let mut items = Vec::new();
+    while items.len() < MAX_ITEMS {
+        let Some(page) = pages.next(client)? else { break };
+        let matching = page
+            .records
+            .iter()
+            .filter_map(|r| item(r, spec.key_field, spec.label))
+            .filter(|item| local_match.as_ref().is_none_or(|text| item.label.to_lowercase().contains(text)));
+        items.extend(matching);
     }
-    Ok(finish(items, search))
+    sort(&mut items);
+    items.truncate(MAX_ITEMS);
+    Ok(items)
 }

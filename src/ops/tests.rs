@@ -1,6 +1,7 @@
 use super::*;
 use crate::connection::Secret;
 use crate::fake_host::FakeHost;
+use crate::inputs::Inputs;
 use serde_json::json;
 
 const ORIGIN: &str = "http://127.0.0.1:9";
@@ -51,7 +52,7 @@ fn update_sends_one_replace_op_per_given_field() {
         body,
         json!([{"op":"replace","path":"/description","value":"d"},{"op":"replace","path":"/ownerId","value":"u"}])
     );
-    assert_eq!(host.sent[0].method, crate::retry::Method::Patch);
+    assert_eq!(host.sent[0].method, crate::host::Method::Patch);
 }
 
 #[test]
@@ -99,12 +100,152 @@ fn fetch_all_cut_by_max_records_resumes_at_the_cut_page() {
 }
 
 #[test]
-fn fetch_all_stops_on_a_repeated_cursor() {
+fn fetch_all_stops_on_a_repeated_cursor_and_says_truncated() {
     let mut host = FakeHost::default();
     host.answer(200, &[], &page(&["a"], Some("c2"))).answer(200, &[], &page(&["b"], Some("c2")));
     let out = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":1}"#).unwrap();
     assert_eq!(out["data"].as_array().unwrap().len(), 2);
+    assert_eq!(out["truncated"], true);
+    // The last page read is where to resume: it is read again, nothing is skipped.
+    assert_eq!(out["nextPage"], "c2");
     assert_eq!(host.sent.len(), 2);
+}
+
+#[test]
+fn fetch_all_stops_after_three_empty_pages_in_a_row() {
+    let mut host = FakeHost::default();
+    host.answer(200, &[], &page(&["a"], Some("e1")));
+    for n in 1..=3 {
+        host.answer(200, &[], &page(&[], Some(&format!("e{}", n + 1))));
+    }
+    let out = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":1,"maxRecords":50}"#).unwrap();
+    assert_eq!(host.sent.len(), 4);
+    assert_eq!(out["truncated"], true);
+    assert_eq!(out["nextPage"], "e4");
+    assert_eq!(out["data"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn fetch_all_caps_pages_at_what_max_records_needs_plus_two() {
+    // maxRecords 4 at limit 2 needs 2 pages; the cap is 4. Pages of one record keep going.
+    let mut host = FakeHost::default();
+    for n in 1..=4 {
+        host.answer(200, &[], &page(&[&format!("r{n}")], Some(&format!("p{}", n + 1))));
+    }
+    let out = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":2,"maxRecords":4}"#).unwrap();
+    assert_eq!(host.sent.len(), 4);
+    assert_eq!(out["data"].as_array().unwrap().len(), 4);
+    assert_eq!(out["truncated"], true);
+    assert_eq!(out["nextPage"], "p5");
+}
+
+#[test]
+fn next_links_that_change_the_path_are_refused() {
+    for href in [format!("{ORIGIN}/api/v1/users?next=x"), format!("{ORIGIN}/oauth/token?next=x"), "next?next=r".to_string()] {
+        let mut host = FakeHost::default();
+        let body = json!({"data": [{"id": "a"}], "links": {"next": {"href": href}}}).to_string();
+        host.answer(200, &[], &body);
+        let error = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true}"#).unwrap_err();
+        assert!(matches!(error, ConnectorError::InvalidResponse(ref m) if m.contains("another path")), "{href}: {error:?}");
+        assert_eq!(host.sent.len(), 1);
+    }
+}
+
+#[test]
+fn repeated_query_params_are_all_sent_in_order() {
+    let mut host = FakeHost::default();
+    host.answer(200, &[], &page(&["a"], None));
+    let input = r#"{"paramsInputFields":[{"key":"name","value":"x"},{"key":"name","value":"y"}]}"#;
+    run_action(&mut host, "listSpaces", &connection(), input).unwrap();
+    assert_eq!(url(&host, 0), "http://127.0.0.1:9/api/v1/spaces?name=x&name=y");
+}
+
+#[test]
+fn errors_leave_with_the_call_secrets_redacted() {
+    let conn = Connection::ApiKey { api_key: Secret("SENTINEL-KEY-42".into()), tenant: ORIGIN.into() };
+    let mut host = FakeHost::default();
+    host.answer(400, &[], r#"{"errors":[{"code":"X","title":"bad","detail":"you sent Authorization: Bearer SENTINEL-KEY-42"}]}"#);
+    let error = run_action(&mut host, "getSpace", &conn, r#"{"spaceId":"s"}"#).unwrap_err();
+    let text = format!("{error:?}");
+    assert!(!text.contains("SENTINEL-KEY-42") && text.contains("Bearer ***"), "{text}");
+}
+
+#[test]
+fn body_fields_by_json_pointer_over_a_json_base() {
+    let inputs = Inputs::from_pairs(&[
+        ("json", json!({"name": "from json", "keep": 1, "attributes": {"a": 1}})),
+        ("name", json!("explicit")),
+        ("space", json!("s1")),
+    ]);
+    let spec = crate::table::BodySpec::Json { base: Some("json"), fields: &[("/name", "name"), ("/attributes/spaceId", "space"), ("/x~1y", "space")] };
+    let body = request::build_body(spec, &inputs).unwrap().unwrap();
+    assert_eq!(body, json!({"name": "explicit", "keep": 1, "attributes": {"a": 1, "spaceId": "s1"}, "x/y": "s1"}));
+    let not_object = Inputs::from_pairs(&[("json", json!([1]))]);
+    assert!(matches!(request::build_body(spec, &not_object), Err(ConnectorError::InvalidInput { ref input, .. }) if input == "json"));
+}
+
+#[test]
+fn value_lists_join_into_paths_and_queries() {
+    let inputs = Inputs::from_pairs(&[("ids", json!(["a b", "c/d"])), ("fields", json!(["id", "name"]))]);
+    assert_eq!(request::fill_path("/data-stores/{ids,}/data-assets", &inputs), "/data-stores/a%20b,c%2Fd/data-assets");
+    let query = [crate::table::query("projections", "fields")];
+    assert_eq!(request::query_pairs(&query, &inputs), [("projections".to_string(), "id,name".to_string())]);
+}
+
+#[test]
+fn read_merge_write_changes_only_what_was_given() {
+    const SPEC: crate::table::RmwSpec = crate::table::RmwSpec {
+        path: "/data-stores/{id}",
+        base: Some("json"),
+        fields: &[("/name", "name")],
+        read_only: &["links", "updatedAt"],
+    };
+    let mut host = FakeHost::default();
+    host.answer(200, &[], r#"{"id":"d1","name":"old","description":"kept","version":7,"links":{},"updatedAt":"t"}"#)
+        .answer(200, &[], r#"{"id":"d1","version":8}"#);
+    let inputs = Inputs::from_pairs(&[("id", json!("d1")), ("name", json!("new")), ("json", json!({"name": "ignored", "tags": ["t"]}))]);
+    let resolved = crate::connection::resolve(&connection()).unwrap();
+    let mut client = Client::new(&mut host, resolved);
+    let out = rmw::run(&mut client, &SPEC, &inputs).unwrap();
+    assert_eq!(out["version"], 8);
+    assert_eq!(host.sent[1].method, crate::host::Method::Put);
+    let put: serde_json::Value = serde_json::from_slice(host.sent[1].body.as_ref().unwrap()).unwrap();
+    assert_eq!(put, json!({"id":"d1","name":"new","description":"kept","version":7,"tags":["t"]}));
+
+    // A stale version: the tenant's 409 is `conflict`.
+    let mut host = FakeHost::default();
+    host.answer(200, &[], r#"{"id":"d1","version":7}"#).answer(409, &[], r#"{"errors":[{"code":"DS-409","title":"version conflict"}]}"#);
+    let mut client = Client::new(&mut host, crate::connection::resolve(&connection()).unwrap());
+    assert!(matches!(rmw::run(&mut client, &SPEC, &inputs), Err(ConnectorError::Conflict(_))));
+}
+
+#[test]
+fn picklist_counts_its_cap_over_matching_items() {
+    // 25 pages of 100 spaces, one of which matches, the match on the last page.
+    let mut host = FakeHost::default();
+    for p in 0..25 {
+        let data: Vec<_> = (0..100).map(|i| json!({"id": format!("{p}-{i}"), "name": if p == 24 && i == 99 { "Needle".to_string() } else { format!("hay {p}-{i}") }})).collect();
+        let mut links = json!({});
+        if p < 24 {
+            links["next"] = json!({"href": format!("{ORIGIN}/api/v1/spaces?limit=100&next=n{p}")});
+        }
+        host.answer(200, &[], &json!({"data": data, "links": links}).to_string());
+    }
+    let items = run_data_source(&mut host, "selectSpace", &connection(), r#"{"search":"needle"}"#).unwrap();
+    assert_eq!(items, [PicklistItem { key: "24-99".into(), label: "Needle".into() }]);
+    assert_eq!(host.sent.len(), 25);
+}
+
+#[test]
+fn select_user_searches_with_a_scim_filter() {
+    let mut host = FakeHost::default();
+    host.answer(200, &[], r#"{"data":[{"id":"u1","name":"Zed","email":"needle@example.com"}],"links":{}}"#);
+    let items = run_data_source(&mut host, "selectUser", &connection(), r#"{"search":"nee\"dle"}"#).unwrap();
+    // The API matched on email; the label is the name, and it is kept.
+    assert_eq!(items, [PicklistItem { key: "u1".into(), label: "Zed".into() }]);
+    let sent = crate::uri::Uri::parse_absolute(url(&host, 0)).unwrap();
+    assert_eq!(sent.query_param("filter").unwrap(), r#"name co "nee\"dle" or email co "nee\"dle""#);
+    assert_eq!(scim_contains(&["name"], r"a\b"), r#"name co "a\\b""#);
 }
 
 #[test]
@@ -113,7 +254,7 @@ fn foreign_next_link_is_refused() {
     let body = json!({"data": [], "links": {"next": {"href": "https://evil.example.com/api/v1/spaces?next=x"}}}).to_string();
     host.answer(200, &[], &body);
     let error = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true}"#).unwrap_err();
-    assert!(matches!(error, ConnectorError::InvalidResponse(_)));
+    assert!(matches!(error, ConnectorError::InvalidResponse(ref m) if m.contains("another host")), "{error:?}");
     assert_eq!(host.sent.len(), 1);
 }
 
@@ -143,6 +284,11 @@ fn picklist_search_is_sent_and_applied() {
 #[test]
 fn wrong_kind_or_unknown_key_is_refused() {
     let mut host = FakeHost::default();
-    assert!(run_action(&mut host, "selectSpace", &connection(), "{}").is_err());
-    assert!(run_data_source(&mut host, "nope", &connection(), "{}").is_err());
+    for error in [
+        run_action(&mut host, "selectSpace", &connection(), "{}").unwrap_err(),
+        run_data_source(&mut host, "nope", &connection(), "{}").unwrap_err(),
+    ] {
+        assert!(matches!(error, ConnectorError::InvalidInput { ref input, .. } if input == "key"), "{error:?}");
+    }
+    assert!(host.sent.is_empty());
 }

@@ -8,8 +8,12 @@ mod spaces;
 mod users;
 
 pub use crate::coerce::InputType;
+use crate::client::Client;
+use crate::error::Result;
+use crate::host::Method;
+use crate::inputs::Inputs;
 use crate::paging::PagingStyle;
-use crate::retry::Method;
+use serde_json::Value;
 
 /// One input of an export or a connection.
 #[derive(Debug, Clone, Copy)]
@@ -28,14 +32,27 @@ pub struct InputSpec {
     pub example: Option<&'static str>,
     /// Help text.
     pub comments: &'static str,
-    /// The data source (picklist) that offers values for this input.
+    /// The data source (picklist) that offers values for this input; such inputs are ids and
+    /// are trimmed of surrounding whitespace.
     pub data_source: Option<&'static str>,
+    /// Other keys accepted for this input (old spellings); the key itself wins when both are given.
+    pub aliases: &'static [&'static str],
 }
 
 impl InputSpec {
     /// An optional text input with no default; the base that consts refine.
     pub const fn text(key: &'static str, label: &'static str, comments: &'static str) -> InputSpec {
-        InputSpec { key, label, ty: InputType::String, required: false, default: None, example: None, comments, data_source: None }
+        InputSpec {
+            key,
+            label,
+            ty: InputType::String,
+            required: false,
+            default: None,
+            example: None,
+            comments,
+            data_source: None,
+            aliases: &[],
+        }
     }
 }
 
@@ -61,15 +78,38 @@ impl ExportKind {
     }
 }
 
-/// A JSON body built from inputs.
+/// A query parameter filled from an input when it is present; a value list is joined by `,`.
+#[derive(Debug, Clone, Copy)]
+pub struct Query {
+    /// The query parameter.
+    pub param: &'static str,
+    /// The input that fills it.
+    pub input: &'static str,
+}
+
+/// `Query { param, input }`.
+pub const fn query(param: &'static str, input: &'static str) -> Query {
+    Query { param, input }
+}
+
+/// A request body built from inputs.
 #[derive(Debug, Clone, Copy)]
 pub enum BodySpec {
     /// No body.
     None,
-    /// An object: each `(json key, input key)` pair whose input is present.
-    Object(&'static [(&'static str, &'static str)]),
-    /// A JSON Patch array with one `replace` op per present input: `(json pointer, input key)`.
+    /// A JSON object: the object of the `base` input (a JSON input) when given, then every
+    /// `(JSON pointer, input key)` whose input is present set into it, creating objects on the
+    /// way (`/attributes/name`). Explicit inputs thus win over the same keys in the base.
+    Json {
+        /// A JSON-object input merged under the explicit fields.
+        base: Option<&'static str>,
+        /// `(JSON pointer, input key)` pairs.
+        fields: &'static [(&'static str, &'static str)],
+    },
+    /// A JSON Patch array with one `replace` op per present input: `(JSON pointer, input key)`.
     PatchReplace(&'static [(&'static str, &'static str)]),
+    /// The JSON value of one input, as given.
+    Input(&'static str),
 }
 
 /// What an action returns.
@@ -82,7 +122,143 @@ pub enum OutputSpec {
         /// The input holding the deleted id.
         id_input: &'static str,
     },
+    /// `{"deleted": true, "ids": [<the input's items>]}` (batch deletes).
+    DeletedIds {
+        /// The value-list input holding the deleted ids.
+        ids_input: &'static str,
+    },
+    /// The body (an object, `{}` when empty) plus `<id_key>`, the last path segment of the
+    /// `Location` header, and `statusLocation`, the header itself (202-style answers).
+    WithLocation {
+        /// The output key of the id read from `Location`.
+        id_key: &'static str,
+    },
 }
+
+/// One request, declaratively. `path` holds `{input}` placeholders (one percent-encoded
+/// segment) and `{input,}` placeholders (a value list, each item encoded, joined by `,`).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestSpec {
+    /// HTTP method.
+    pub method: Method,
+    /// Path under the API root.
+    pub path: &'static str,
+    /// Query parameters from inputs.
+    pub query: &'static [Query],
+    /// The body.
+    pub body: BodySpec,
+    /// What the action returns.
+    pub output: OutputSpec,
+    /// Follow redirects on the tenant host (at most 5); otherwise a 3xx is an `api` error.
+    pub follow_redirects: bool,
+}
+
+impl RequestSpec {
+    /// A request with no query, no body, the body as output, and no redirects followed.
+    pub const fn new(method: Method, path: &'static str) -> Self {
+        RequestSpec { method, path, query: &[], body: BodySpec::None, output: OutputSpec::Body, follow_redirects: false }
+    }
+    /// `GET path`.
+    pub const fn get(path: &'static str) -> Self {
+        Self::new(Method::Get, path)
+    }
+    /// `POST path` with a body.
+    pub const fn post(path: &'static str, body: BodySpec) -> Self {
+        Self::new(Method::Post, path).body(body)
+    }
+    /// `PATCH path` with a body.
+    pub const fn patch(path: &'static str, body: BodySpec) -> Self {
+        Self::new(Method::Patch, path).body(body)
+    }
+    /// `PUT path` with a body.
+    pub const fn put(path: &'static str, body: BodySpec) -> Self {
+        Self::new(Method::Put, path).body(body)
+    }
+    /// `DELETE path`.
+    pub const fn delete(path: &'static str) -> Self {
+        Self::new(Method::Delete, path)
+    }
+    /// With these query parameters.
+    pub const fn query(self, query: &'static [Query]) -> Self {
+        RequestSpec { query, ..self }
+    }
+    /// With this body.
+    pub const fn body(self, body: BodySpec) -> Self {
+        RequestSpec { body, ..self }
+    }
+    /// With this output.
+    pub const fn output(self, output: OutputSpec) -> Self {
+        RequestSpec { output, ..self }
+    }
+    /// Following redirects on the tenant host.
+    pub const fn following_redirects(self) -> Self {
+        RequestSpec { follow_redirects: true, ..self }
+    }
+}
+
+/// A list action with the paging inputs of connector.md §4.
+#[derive(Debug, Clone, Copy)]
+pub struct ListSpec {
+    /// Path under the API root (placeholders as in [`RequestSpec`]).
+    pub path: &'static str,
+    /// The API's paging style.
+    pub paging: PagingStyle,
+    /// The API's maximum page size.
+    pub max_limit: i64,
+    /// Query parameters from inputs (the action's own filters and sort).
+    pub query: &'static [Query],
+}
+
+/// How a data source's `search` reaches the API.
+#[derive(Debug, Clone, Copy)]
+pub enum Search {
+    /// The API has no filter: items are matched on their label here.
+    Local,
+    /// Sent as this query parameter (e.g. `name`); labels are also matched here.
+    Param(&'static str),
+    /// Sent as a SCIM `filter`, `<field> co "<search>"` for each field joined by `or`; the API's
+    /// match is trusted (a label may not show the field that matched, e.g. an email).
+    ScimContains(&'static [&'static str]),
+}
+
+/// A data source reading every page (connector.md §6).
+#[derive(Debug, Clone, Copy)]
+pub struct PicklistSpec {
+    /// Path under the API root.
+    pub path: &'static str,
+    /// The API's paging style.
+    pub paging: PagingStyle,
+    /// Page size asked for (the API's maximum).
+    pub page_size: i64,
+    /// Fixed query parameters.
+    pub fixed_query: &'static [(&'static str, &'static str)],
+    /// How `search` is applied.
+    pub search: Search,
+    /// Record field holding the key.
+    pub key_field: &'static str,
+    /// How labels are made.
+    pub label: LabelRule,
+}
+
+/// An update that changes only what was given: GET the record, merge, PUT it back with the
+/// record's `version` (data stores, data assets, data sets). A stale version is `conflict`.
+#[derive(Debug, Clone, Copy)]
+pub struct RmwSpec {
+    /// Path of the record (GET and PUT), with placeholders as in [`RequestSpec`].
+    pub path: &'static str,
+    /// A JSON-object input merged over the record (before the explicit fields).
+    pub base: Option<&'static str>,
+    /// `(JSON pointer, input key)` pairs set over the record when present.
+    pub fields: &'static [(&'static str, &'static str)],
+    /// Response-only fields dropped before the PUT (`links`, timestamps, ...).
+    pub read_only: &'static [&'static str],
+}
+
+/// An operation that needs code; it runs after validation, with the call's client.
+pub type CustomOp = fn(&mut Client<'_>, &Inputs) -> Result<Value>;
+
+/// A cross-field rule checked after every input was coerced, before anything is sent.
+pub type Check = fn(&Inputs) -> Result<()>;
 
 /// How a picklist item's label is made from a record.
 #[derive(Debug, Clone, Copy)]
@@ -96,49 +272,29 @@ pub enum LabelRule {
 /// How an export does its work.
 #[derive(Debug, Clone, Copy)]
 pub enum Op {
-    /// One request. `path` holds `{inputKey}` placeholders (percent-encoded when filled).
-    Request {
-        /// HTTP method.
-        method: Method,
-        /// Path under the API root, with `{inputKey}` placeholders.
-        path: &'static str,
-        /// `(query parameter, input key)` pairs sent when the input is present.
-        query: &'static [(&'static str, &'static str)],
-        /// The JSON body.
-        body: BodySpec,
-        /// What the action returns.
-        output: OutputSpec,
-        /// At least one of these inputs must be given (update actions).
-        at_least_one_of: &'static [&'static str],
-    },
-    /// A list action with the paging inputs of connector.md §4.
-    List {
-        /// Path under the API root.
-        path: &'static str,
-        /// The API's paging style.
-        paging: PagingStyle,
-        /// The API's maximum page size.
-        max_limit: i64,
-        /// `(query parameter, input key)` pairs sent when the input is present.
-        query: &'static [(&'static str, &'static str)],
-    },
-    /// A data source reading every page (connector.md §6).
-    Picklist {
-        /// Path under the API root.
-        path: &'static str,
-        /// The API's paging style.
-        paging: PagingStyle,
-        /// Page size asked for (the API's maximum).
-        page_size: i64,
-        /// Fixed query parameters.
-        fixed_query: &'static [(&'static str, &'static str)],
-        /// The API's name filter that `search` is sent as, if it has one.
-        search_param: Option<&'static str>,
-        /// Record field holding the key.
-        key_field: &'static str,
-        /// How labels are made.
-        label: LabelRule,
-    },
+    /// One request.
+    Request(RequestSpec),
+    /// A list action.
+    List(ListSpec),
+    /// A data source.
+    Picklist(PicklistSpec),
+    /// A read-merge-write update.
+    ReadMergeWrite(RmwSpec),
+    /// Code, for the few operations no declarative shape fits.
+    Custom(CustomOp),
+}
+
+impl Op {
+    /// The path template of a declarative op.
+    pub fn path(&self) -> Option<&'static str> {
+        match self {
+            Op::Request(r) => Some(r.path),
+            Op::List(l) => Some(l.path),
+            Op::Picklist(p) => Some(p.path),
+            Op::ReadMergeWrite(r) => Some(r.path),
+            Op::Custom(_) => None,
+        }
+    }
 }
 
 /// One export.
@@ -156,6 +312,8 @@ pub struct ExportSpec {
     pub inputs: &'static [InputSpec],
     /// How it works.
     pub op: Op,
+    /// A cross-field rule (e.g. "give at least one of"), checked before anything is sent.
+    pub check: Option<Check>,
     /// An example of the output, as JSON text.
     pub example_output: &'static str,
 }
@@ -221,6 +379,10 @@ mod tests {
                     assert!(find(source).is_some_and(|s| s.kind == ExportKind::DataSource), "{source}");
                 }
             }
+            match (spec.kind, &spec.op) {
+                (ExportKind::DataSource, Op::Picklist(_)) | (ExportKind::Action, Op::Request(_) | Op::List(_) | Op::ReadMergeWrite(_) | Op::Custom(_)) => {}
+                (kind, op) => panic!("{}: a {kind:?} cannot run {op:?}", spec.key),
+            }
             for referenced in referenced_inputs(&spec.op) {
                 assert!(inputs.contains(referenced), "{} uses undeclared input {referenced}", spec.key);
             }
@@ -228,28 +390,34 @@ mod tests {
     }
 
     fn referenced_inputs(op: &Op) -> Vec<&'static str> {
-        let placeholders = |path: &'static str| {
-            path.split('{').skip(1).filter_map(|rest| rest.split('}').next()).collect::<Vec<_>>()
-        };
+        let pairs = |fields: &'static [(&'static str, &'static str)]| fields.iter().map(|(_, i)| *i).collect::<Vec<_>>();
+        let mut all: Vec<&'static str> = op.path().map(|p| crate::inputs::path_placeholders(p).map(|(key, _)| key).collect()).unwrap_or_default();
         match *op {
-            Op::Request { path, query, body, output, at_least_one_of, .. } => {
-                let mut all = placeholders(path);
-                all.extend(query.iter().map(|(_, i)| *i));
-                if let BodySpec::Object(fields) | BodySpec::PatchReplace(fields) = body {
-                    all.extend(fields.iter().map(|(_, i)| *i));
+            Op::Request(r) => {
+                all.extend(r.query.iter().map(|q| q.input));
+                match r.body {
+                    BodySpec::None => {}
+                    BodySpec::Json { base, fields } => {
+                        all.extend(base);
+                        all.extend(pairs(fields));
+                    }
+                    BodySpec::PatchReplace(fields) => all.extend(pairs(fields)),
+                    BodySpec::Input(input) => all.push(input),
                 }
-                if let OutputSpec::Deleted { id_input } = output {
-                    all.push(id_input);
+                match r.output {
+                    OutputSpec::Deleted { id_input } => all.push(id_input),
+                    OutputSpec::DeletedIds { ids_input } => all.push(ids_input),
+                    OutputSpec::Body | OutputSpec::WithLocation { .. } => {}
                 }
-                all.extend(at_least_one_of);
-                all
             }
-            Op::List { path, query, .. } => {
-                let mut all = placeholders(path);
-                all.extend(query.iter().map(|(_, i)| *i));
-                all
+            Op::List(l) => all.extend(l.query.iter().map(|q| q.input)),
+            Op::Picklist(_) => all.push("search"),
+            Op::ReadMergeWrite(r) => {
+                all.extend(r.base);
+                all.extend(pairs(r.fields));
             }
-            Op::Picklist { .. } => vec![],
+            Op::Custom(_) => {}
         }
+        all
     }
 }

@@ -1,9 +1,13 @@
 //! Spaces: actions and the `selectSpace` data source.
 
 use super::common::{limit, FETCH_ALL, MAX_RECORDS, OWNER_ID, PAGE, PARAMS, SEARCH, SPACE_ID};
-use super::{BodySpec, ExportKind, ExportSpec, InputSpec, InputType, LabelRule, Op, OutputSpec};
+use super::{
+    query, BodySpec, ExportKind, ExportSpec, InputSpec, InputType, LabelRule, ListSpec, Op, OutputSpec, PicklistSpec,
+    RequestSpec, Search,
+};
+use crate::error::Result;
+use crate::inputs::{require_one_of, Inputs};
 use crate::paging::PagingStyle;
-use crate::retry::Method;
 
 /// Largest spaces page the connector asks for (Qlik documents no maximum; 100 is what the
 /// simulated tenant allows).
@@ -33,6 +37,11 @@ const SORT: InputSpec = InputSpec {
     ..InputSpec::text("sort", "Sort", "Field to sort by: `name`, `type` or `createdAt`, with `-` for descending.")
 };
 
+/// updateSpace changes at least one field.
+fn one_space_field(inputs: &Inputs) -> Result<()> {
+    require_one_of(inputs, &["name", "description", "ownerId"])
+}
+
 /// The Spaces exports.
 pub const EXPORTS: &[ExportSpec] = &[
     ExportSpec {
@@ -41,14 +50,11 @@ pub const EXPORTS: &[ExportSpec] = &[
         description: "Create a space.",
         kind: ExportKind::Action,
         inputs: &[NAME, DESCRIPTION, SPACE_TYPE],
-        op: Op::Request {
-            method: Method::Post,
-            path: "/spaces",
-            query: &[],
-            body: BodySpec::Object(&[("name", "name"), ("type", "spaceType"), ("description", "description")]),
-            output: OutputSpec::Body,
-            at_least_one_of: &[],
-        },
+        op: Op::Request(RequestSpec::post(
+            "/spaces",
+            BodySpec::Json { base: None, fields: &[("/name", "name"), ("/type", "spaceType"), ("/description", "description")] },
+        )),
+        check: None,
         example_output: SPACE_EXAMPLE,
     },
     ExportSpec {
@@ -57,14 +63,8 @@ pub const EXPORTS: &[ExportSpec] = &[
         description: "Get a space by its ID.",
         kind: ExportKind::Action,
         inputs: &[SPACE_ID],
-        op: Op::Request {
-            method: Method::Get,
-            path: "/spaces/{spaceId}",
-            query: &[],
-            body: BodySpec::None,
-            output: OutputSpec::Body,
-            at_least_one_of: &[],
-        },
+        op: Op::Request(RequestSpec::get("/spaces/{spaceId}")),
+        check: None,
         example_output: SPACE_EXAMPLE,
     },
     ExportSpec {
@@ -78,14 +78,11 @@ pub const EXPORTS: &[ExportSpec] = &[
             DESCRIPTION,
             InputSpec { data_source: Some("selectUser"), ..OWNER_ID },
         ],
-        op: Op::Request {
-            method: Method::Patch,
-            path: "/spaces/{spaceId}",
-            query: &[],
-            body: BodySpec::PatchReplace(&[("/name", "name"), ("/description", "description"), ("/ownerId", "ownerId")]),
-            output: OutputSpec::Body,
-            at_least_one_of: &["name", "description", "ownerId"],
-        },
+        op: Op::Request(RequestSpec::patch(
+            "/spaces/{spaceId}",
+            BodySpec::PatchReplace(&[("/name", "name"), ("/description", "description"), ("/ownerId", "ownerId")]),
+        )),
+        check: Some(one_space_field),
         example_output: SPACE_EXAMPLE,
     },
     ExportSpec {
@@ -94,14 +91,8 @@ pub const EXPORTS: &[ExportSpec] = &[
         description: "Delete a space; Qlik refuses a space that still holds content.",
         kind: ExportKind::Action,
         inputs: &[SPACE_ID],
-        op: Op::Request {
-            method: Method::Delete,
-            path: "/spaces/{spaceId}",
-            query: &[],
-            body: BodySpec::None,
-            output: OutputSpec::Deleted { id_input: "spaceId" },
-            at_least_one_of: &[],
-        },
+        op: Op::Request(RequestSpec::delete("/spaces/{spaceId}").output(OutputSpec::Deleted { id_input: "spaceId" })),
+        check: None,
         example_output: r#"{"deleted":true,"id":"5f0f5f6a9d8d4c0001a1b2c3"}"#,
     },
     ExportSpec {
@@ -110,7 +101,8 @@ pub const EXPORTS: &[ExportSpec] = &[
         description: "List the spaces the user can see, one page or all of them.",
         kind: ExportKind::Action,
         inputs: &[limit(MAX_LIMIT), SORT, PARAMS, PAGE, FETCH_ALL, MAX_RECORDS],
-        op: Op::List { path: "/spaces", paging: PagingStyle::Cursor, max_limit: MAX_LIMIT, query: &[("sort", "sort")] },
+        op: Op::List(ListSpec { path: "/spaces", paging: PagingStyle::Cursor, max_limit: MAX_LIMIT, query: &[query("sort", "sort")] }),
+        check: None,
         example_output: concat!(
             r#"{"data":[{"id":"5f0f5f6a9d8d4c0001a1b2c3","name":"Finance","type":"shared","createdAt":"2024-05-01T10:00:00.000Z","updatedAt":"2024-05-02T08:30:00.000Z"}],"#,
             r#""links":{"self":{"href":"https://acme.us.qlikcloud.com/api/v1/spaces?limit=1"},"next":{"href":"https://acme.us.qlikcloud.com/api/v1/spaces?limit=1&next=b2Zmc2V0OjE"}},"#,
@@ -123,15 +115,16 @@ pub const EXPORTS: &[ExportSpec] = &[
         description: "Pick a space.",
         kind: ExportKind::DataSource,
         inputs: &[SEARCH],
-        op: Op::Picklist {
+        op: Op::Picklist(PicklistSpec {
             path: "/spaces",
             paging: PagingStyle::Cursor,
             page_size: MAX_LIMIT,
             fixed_query: &[],
-            search_param: Some("name"),
+            search: Search::Param("name"),
             key_field: "id",
             label: LabelRule::NameWithSpaceType,
-        },
+        }),
+        check: None,
         example_output: r#"[{"key":"5f0f5f6a9d8d4c0001a1b2c3","label":"Finance"},{"key":"62b1c2d3e4f5a6b7c8d9e0f1","label":"Sales (managed)"}]"#,
     },
 ];

@@ -1,7 +1,7 @@
 //! Users: the `selectUser` data source.
 
 use super::common::SEARCH;
-use super::{ExportKind, ExportSpec, LabelRule, Op};
+use super::{ExportKind, ExportSpec, LabelRule, Op, PicklistSpec, Search};
 use crate::paging::PagingStyle;
 
 /// The Users exports.
@@ -11,14 +11,15 @@ pub const EXPORTS: &[ExportSpec] = &[ExportSpec {
     description: "Pick a user.",
     kind: ExportKind::DataSource,
     inputs: &[SEARCH],
-    op: Op::Picklist {
+    op: Op::Picklist(PicklistSpec {
         path: "/users",
         paging: PagingStyle::Cursor,
         page_size: 100,
         fixed_query: &[],
-        search_param: None,
+        search: Search::ScimContains(&["name", "email"]),
         key_field: "id",
         label: LabelRule::FirstOf(&["name", "email"]),
-    },
+    }),
+    check: None,
     example_output: r#"[{"key":"60a7c4e8f1b2c3d4e5f60718","label":"Ada Lovelace"}]"#,
 }];
