@@ -173,10 +173,16 @@ async fn select_space_reads_all_pages_sorted_with_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn select_user_labels_users() {
     let env = Env::new().await;
-    env.seed("users", 5).await;
+    let seeded = env.seed("users", 5).await;
     let items = env.ok("selectUser", json!({})).await;
-    assert!(items.as_array().unwrap().len() >= 5);
-    assert!(items.as_array().unwrap().iter().all(|i| !i["label"].as_str().unwrap().is_empty()));
+    let items = items.as_array().unwrap();
+    let keys: Vec<&str> = items.iter().map(|i| i["key"].as_str().unwrap()).collect();
+    for id in &seeded {
+        assert_eq!(keys.iter().filter(|k| *k == id).count(), 1, "{id} in {keys:?}");
+    }
+    let labels: Vec<String> = items.iter().map(|i| i["label"].as_str().unwrap().to_lowercase()).collect();
+    assert!(labels.iter().all(|l| !l.is_empty()));
+    assert!(labels.windows(2).all(|w| w[0] <= w[1]), "sorted by label: {labels:?}");
     assert_eq!(env.requests_to("/api/v1/users").await[0]["query"], "limit=100");
 }
 

@@ -31,9 +31,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Statuses the simulator injects as faults; allowed even where a operation does not
-/// document them, as long as a JSON body looks like a Qlik error body.
-pub const FAULT_STATUSES: &[u16] = &[429, 500, 502, 503, 504];
+/// Statuses the simulator injects as faults; allowed even where an operation does not
+/// document them, as long as a JSON body looks like a Qlik error body: what a gateway or an
+/// edge in front of any API may answer (throttling, server errors, redirects, refusals of
+/// over-long URLs and headers).
+pub const FAULT_STATUSES: &[u16] = &[301, 302, 303, 307, 308, 414, 429, 431, 500, 502, 503, 504];
 
 /// At most this many schema violations are listed per body.
 const MAX_ERRORS_PER_BODY: usize = 20;
@@ -276,8 +278,9 @@ impl Spec {
         if status == 0 {
             return out;
         }
-        // The simulator notes injected faults; a body fault corrupts the body on purpose.
-        if ex.pointer("/fault/body").is_some() {
+        // The simulator notes injected faults; a body fault corrupts the body on purpose, and
+        // a raw body is the test's own text.
+        if ex.pointer("/fault/body").is_some() || ex.pointer("/fault/rawBody").is_some() {
             return out;
         }
         let resp_headers = response.get("headers");
