@@ -148,6 +148,20 @@ pub trait Host {
     fn store_set(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Removes a value from host storage (no error when there was none).
     fn store_delete(&mut self, key: &str) -> Result<(), StoreError>;
+    /// A shorter deadline for each whole exchange than the component's default, when the host
+    /// operator set one (it can only shorten it).
+    fn request_deadline_cap(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// The environment variable through which a host shortens each request's whole-exchange
+/// deadline, in milliseconds (hosts pass it to the component's WASI environment).
+pub const DEADLINE_ENV: &str = "QLIK_CONNECTOR_REQUEST_DEADLINE_MS";
+
+/// Reads a [`DEADLINE_ENV`] value: whole milliseconds, at least 1.
+pub fn parse_deadline_cap(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().filter(|ms| *ms > 0).map(Duration::from_millis)
 }
 
 /// Wall clock in Unix seconds.
@@ -198,6 +212,14 @@ mod tests {
         assert_eq!(Method::parse("TRACE"), None);
         assert_eq!(Method::parse(""), None);
         assert_eq!(Method::parse(" GET"), None);
+    }
+
+    #[test]
+    fn deadline_caps_are_whole_positive_milliseconds() {
+        assert_eq!(parse_deadline_cap(" 1500 "), Some(Duration::from_millis(1500)));
+        for bad in ["", "0", "-5", "1.5", "soon"] {
+            assert_eq!(parse_deadline_cap(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

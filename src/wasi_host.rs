@@ -215,6 +215,10 @@ impl Host for WasiHost {
         Ok(HttpResponse { status, headers, body: bytes })
     }
 
+    fn request_deadline_cap(&self) -> Option<Duration> {
+        std::env::var(crate::host::DEADLINE_ENV).ok().as_deref().and_then(crate::host::parse_deadline_cap)
+    }
+
     fn sleep(&mut self, duration: Duration) {
         monotonic_clock::subscribe_duration(nanos(duration)).block();
     }

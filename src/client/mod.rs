@@ -53,12 +53,16 @@ impl<'h> Client<'h> {
     /// A client for `connection`.
     pub fn new(host: &'h mut dyn Host, connection: Resolved) -> Self {
         let origin = connection.tenant.origin();
+        let mut timeouts = Timeouts::default();
+        if let Some(cap) = host.request_deadline_cap() {
+            timeouts.total = timeouts.total.min(cap);
+        }
         Client {
             host,
             connection,
             origin,
             token: None,
-            timeouts: Timeouts::default(),
+            timeouts,
             policy: RetryPolicy::STANDARD,
             spent: RetryState::default(),
         }
