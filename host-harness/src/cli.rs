@@ -51,9 +51,10 @@ pub struct CallArgs {
     /// Another host the component may reach (besides Qlik Cloud hosts and loopback); repeatable.
     #[arg(long = "allow-host")]
     pub allow_hosts: Vec<String>,
-    /// Send every request to this host:port over plain http (e.g. a simulated tenant).
-    #[arg(long)]
-    pub route_to: Option<String>,
+    /// Send every request to this HOST:PORT (or http://HOST:PORT) over plain http, e.g. a
+    /// simulated tenant; the tenant host stays in the Host header.
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::outbound::parse_route_to)]
+    pub route_to: Option<http::uri::Authority>,
     /// Cap on the first-byte timeout, in milliseconds.
     #[arg(long)]
     pub first_byte_timeout_ms: Option<u64>,

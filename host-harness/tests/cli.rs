@@ -5,8 +5,8 @@
 //! The binary is the one cargo builds for this package's integration tests
 //! (`CARGO_BIN_EXE_qlik-harness`), so no nested build is needed.
 
-#[path = "../../tests/support/env.rs"]
-mod env;
+#[path = "../../tests/support/openapi.rs"]
+mod openapi;
 
 use env::{temp_dir, Env, SENTINEL_API_KEY};
 use serde_json::{json, Value};
@@ -14,6 +14,81 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
+
+/// A simulated tenant for the CLI under test (the CLI runs the component in its own process, so
+/// no harness is loaded here). Like the root tests' environment, it validates all the traffic
+/// its tenant saw against Qlik's OpenAPI documents when it ends.
+mod env {
+    use qlik_harness::sim::{self, SimConfig, SimHandle};
+    use qlik_harness::sim_client;
+    use serde_json::{json, Value};
+    use std::path::PathBuf;
+
+    /// A sentinel API key: it must never appear in any output.
+    pub const SENTINEL_API_KEY: &str = "SENTINEL-API-KEY-7c1e9d";
+
+    pub struct Env {
+        pub sim: SimHandle,
+        /// An API-key connection to the simulator.
+        pub connection: Value,
+    }
+
+    impl Env {
+        pub async fn new() -> Env {
+            let sim = sim::start(SimConfig { api_key: SENTINEL_API_KEY.into(), ..SimConfig::default() }).await.expect("sim starts");
+            let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": sim.url()});
+            Env { sim, connection }
+        }
+
+        /// `127.0.0.1:PORT` of the simulator.
+        pub fn authority(&self) -> String {
+            self.sim.url().trim_start_matches("http://").to_string()
+        }
+
+        /// Every request the tenant received, oldest first.
+        pub async fn requests(&self) -> Vec<Value> {
+            let log = sim_client::request(&self.sim.url(), "GET", "/__sim/requests", None).await.expect("control API");
+            log["requests"].as_array().cloned().unwrap_or_default()
+        }
+
+        /// Requests to paths starting with `prefix`.
+        pub async fn requests_to(&self, prefix: &str) -> Vec<Value> {
+            self.requests().await.into_iter().filter(|r| r["path"].as_str().unwrap_or_default().starts_with(prefix)).collect()
+        }
+
+        /// Forgets the received requests.
+        pub async fn clear_requests(&self) {
+            sim_client::request(&self.sim.url(), "DELETE", "/__sim/requests", None).await.expect("control API");
+        }
+    }
+
+    impl Drop for Env {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                return;
+            }
+            let url = self.sim.url();
+            let log = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(sim_client::request(&url, "GET", "/__sim/requests", None))
+            })
+            .expect("the request log");
+            super::openapi::Spec::shared().assert_conforms(log["requests"].as_array().map_or(&[][..], Vec::as_slice));
+        }
+    }
+
+    /// A fresh temporary directory.
+    pub fn temp_dir(name: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = std::env::temp_dir().join(format!("qlik-cli-test-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Asserts that `haystack` does not contain `secret`.
+    pub fn assert_no_secret(haystack: &str, secret: &str) {
+        assert!(!haystack.contains(secret), "a secret leaked into: {haystack}");
+    }
+}
 
 /// Upper bound for one CLI process (a first run may compile the component with wasmtime).
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
@@ -79,6 +154,20 @@ async fn run_async(args: Vec<String>) -> Output {
 /// `call <key> --connection <json> --input <json>`.
 async fn call(key: &str, connection: &Value, input: Value) -> Output {
     run_async(vec!["call".into(), key.into(), "--connection".into(), connection.to_string(), "--input".into(), input.to_string()]).await
+}
+
+/// `call <key> --connection <json> --input <json>` followed by `extra` arguments.
+async fn call_with(key: &str, connection: &Value, input: Value, extra: &[&str]) -> Output {
+    let mut args: Vec<String> = vec!["call".into(), key.into(), "--connection".into(), connection.to_string(), "--input".into(), input.to_string()];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    run_async(args).await
+}
+
+/// Asserts a usage error: exit 2, a message on stderr, nothing on stdout.
+fn assert_usage_error(output: &Output, what: &str) {
+    assert_eq!(code(output), Some(2), "{what}: stdout {} stderr {}", stdout(output), stderr(output));
+    assert!(!stderr(output).trim().is_empty(), "{what}: no message on stderr");
+    assert!(output.stdout.is_empty(), "{what}: usage errors print nothing on stdout, got {}", stdout(output));
 }
 
 fn stdout(output: &Output) -> String {
@@ -340,4 +429,46 @@ fn demo_walks_through_a_flow_against_its_own_tenant() {
     let invalid = text.split("> getSpace {\"spaceId\":\"no/such\"}").nth(1).expect("the invalid-input step");
     assert!(invalid.trim_start().starts_with("(0 requests to the tenant)"), "{invalid}");
     assert!(text.contains("error → not-found: 404"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn route_to_accepts_host_port_and_the_simulators_url() {
+    let env = Env::new().await;
+    let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": "acme.eu.qlikcloud.com"});
+    let authority = env.authority();
+    for route in [authority.clone(), format!("http://{authority}"), format!("http://{authority}/"), format!("HTTP://{authority}")] {
+        env.clear_requests().await;
+        let output = call_with("listSpaces", &connection, json!({"limit": 1}), &["--route-to", &route]).await;
+        assert_exit(&output, 0);
+        let requests = env.requests().await;
+        assert_eq!(requests.len(), 1, "{route}: {requests:#?}");
+        assert_eq!(requests[0]["headers"]["host"], "acme.eu.qlikcloud.com", "{route}");
+        assert_eq!(requests[0]["headers"]["x-forwarded-proto"], "https", "{route}");
+        assert_no_secret_in(&output, SENTINEL_API_KEY);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_route_to_is_a_usage_error_and_sends_nothing() {
+    let env = Env::new().await;
+    let authority = env.authority();
+    // The tenant is the simulator itself: a route that were ignored would reach it directly.
+    for route in [
+        format!("http://{authority}/x"),
+        format!("{authority}/x"),
+        format!("https://{authority}"),
+        format!("ftp://{authority}"),
+        "127.0.0.1".to_string(),
+        "http://127.0.0.1".to_string(),
+        "bad host:80".to_string(),
+        format!("user@{authority}"),
+        String::new(),
+    ] {
+        let output = call_with("listSpaces", &env.connection, json!({}), &["--route-to", &route]).await;
+        assert_usage_error(&output, &route);
+        assert!(stderr(&output).contains("--route-to"), "{route}: {}", stderr(&output));
+        assert_no_secret_in(&output, SENTINEL_API_KEY);
+    }
+    let requests = env.requests().await;
+    assert!(requests.is_empty(), "the tenant received {requests:#?}");
 }
