@@ -135,13 +135,11 @@ pub async fn exports(component: Option<PathBuf>) -> anyhow::Result<i32> {
 fn call_policy(args: &CallArgs, connection: &Value) -> OutboundPolicy {
     let mut allowed: Vec<String> = DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect();
     allowed.extend(args.allow_hosts.iter().cloned());
+    // The host the component derives from each, by the component's own rules; a value it
+    // refuses adds nothing (the component reports it as invalid input).
     for key in ["tenant", "tokenUrl"] {
-        if let Some(raw) = connection[key].as_str() {
-            let host = raw.trim().trim_start_matches("https://").trim_start_matches("http://");
-            let host = host.split(['/', ':']).next().unwrap_or_default();
-            if host.contains('.') {
-                allowed.push(host.to_string());
-            }
+        if let Some(Ok(base)) = connection[key].as_str().map(qlik_connector::tenant::normalize_tenant) {
+            allowed.push(base.host);
         }
     }
     OutboundPolicy {

@@ -22,7 +22,7 @@ pub struct OutboundPolicy {
 }
 
 /// Hosts allowed without asking: Qlik Cloud, Qlik Cloud Government, loopback.
-pub const DEFAULT_ALLOWED_HOSTS: &[&str] = &["*.qlikcloud.com", "*.qlikcloudgov.com", "127.0.0.1", "localhost", "[::1]", "::1"];
+pub const DEFAULT_ALLOWED_HOSTS: &[&str] = &["*.qlikcloud.com", "*.qlikcloudgov.com", "127.0.0.1", "localhost", "[::1]"];
 
 /// One request the component sent (or tried to).
 #[derive(Clone, Debug, serde::Serialize)]
@@ -60,16 +60,28 @@ pub fn parse_route_to(text: &str) -> Result<Authority, String> {
     }
 }
 
-/// Whether `host` matches a pattern (`*.suffix` matches subdomains; `*` matches all).
+/// A host as the component's tenant normalisation writes it: lowercase, no trailing dot, an
+/// IPv6 address in brackets.
+pub fn normalize_host(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+/// Whether `host` matches a pattern (`*.suffix` matches subdomains; `*` matches all). Both are
+/// compared in [`normalize_host`] form.
 pub fn host_matches(pattern: &str, host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    let pattern = pattern.to_ascii_lowercase();
-    if pattern == "*" {
+    let host = normalize_host(host);
+    if pattern.trim() == "*" {
         return true;
     }
-    match pattern.strip_prefix("*.") {
-        Some(suffix) => host.ends_with(&format!(".{suffix}")),
-        None => host == pattern,
+    match pattern.trim().strip_prefix("*.") {
+        Some(suffix) => host.ends_with(&format!(".{}", normalize_host(suffix))),
+        None => host == normalize_host(pattern),
     }
 }
 
@@ -156,6 +168,12 @@ mod tests {
         assert!(!host_matches("*.qlikcloud.com", "evilqlikcloud.com"));
         assert!(host_matches("Analytics.Example.com", "analytics.example.com"));
         assert!(host_matches("*", "anything"));
+        assert!(host_matches("analytics.example.com", "Analytics.Example.com."));
+        assert!(host_matches("*.qlikcloud.com", "acme.eu.qlikcloud.com."));
+        assert!(host_matches("[2001:db8::1]", "[2001:DB8::1]"));
+        assert!(host_matches("2001:db8::1", "[2001:db8::1]"));
+        assert!(host_matches("::1", "[::1]"));
+        assert!(!host_matches("[2001:db8::1]", "[2001:db8::2]"));
     }
 
     #[test]

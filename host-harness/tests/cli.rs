@@ -472,3 +472,39 @@ async fn a_bad_route_to_is_a_usage_error_and_sends_nothing() {
     let requests = env.requests().await;
     assert!(requests.is_empty(), "the tenant received {requests:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_connections_own_tenant_host_is_allowed_in_every_form() {
+    let env = Env::new().await;
+    let route = env.authority();
+    for (tenant, host) in [
+        ("HTTPS://analytics.example.com", "analytics.example.com"),
+        ("Https://Analytics.Example.com/hub", "analytics.example.com"),
+        ("analytics.example.com.", "analytics.example.com"),
+        ("https://analytics.example.com./", "analytics.example.com"),
+        ("https://[2001:db8::1]", "[2001:db8::1]"),
+        ("https://[2001:DB8::1]:8443/hub", "[2001:db8::1]:8443"),
+    ] {
+        env.clear_requests().await;
+        let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": tenant});
+        let output = call_with("listSpaces", &connection, json!({"limit": 1}), &["--route-to", &route]).await;
+        assert_exit(&output, 0);
+        let requests = env.requests().await;
+        assert_eq!(requests.len(), 1, "{tenant}: {requests:#?}");
+        assert_eq!(requests[0]["headers"]["host"], host, "{tenant}");
+    }
+    // The token URL's host counts too: a client-credentials connection that names only it.
+    env.clear_requests().await;
+    let connection = json!({
+        "type": "oauth2",
+        "grantType": "client_credentials",
+        "tokenUrl": "HTTPS://Login.Example.com/oauth/token",
+        "clientId": env.sim.client_id(),
+        "clientSecret": env.sim.client_secret(),
+    });
+    let output = call_with("listSpaces", &connection, json!({"limit": 1}), &["--route-to", &route]).await;
+    assert_exit(&output, 0);
+    assert_no_secret_in(&output, env.sim.client_secret());
+    let hosts: Vec<Value> = env.requests().await.iter().map(|r| r["headers"]["host"].clone()).collect();
+    assert_eq!(hosts, vec![json!("login.example.com"), json!("login.example.com")], "the token request, then the list");
+}
