@@ -149,6 +149,33 @@ fn call_policy(args: &CallArgs, connection: &Value) -> OutboundPolicy {
     }
 }
 
+/// The export key or WIT name nearest to `typed` (at most 2 edits, case ignored), if any.
+fn closest_export(manifest: &Value, typed: &str) -> Option<String> {
+    let typed = typed.to_ascii_lowercase();
+    let names = ["actions", "dataSources", "triggers"]
+        .iter()
+        .flat_map(|group| manifest[*group].as_array().into_iter().flatten())
+        .flat_map(|entry| [entry["key"].as_str(), entry["witName"].as_str()])
+        .flatten();
+    names.map(|name| (edit_distance(&typed, &name.to_ascii_lowercase()), name)).filter(|(d, _)| *d <= 2).min().map(|(_, n)| n.to_string())
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 /// `call`: runs one export.
 pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<i32> {
     let connection = json_arg("--connection", &args.connection)?;
@@ -159,8 +186,10 @@ pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<
     crate::values::connection(&connection).map_err(|e| usage(format!("--connection: {e}")))?;
     let policy = call_policy(&args, &connection);
     let harness = harness(component, args.state_dir.clone(), policy).await?;
-    if let Err(e) = harness.find_export(&args.key).await {
-        return Err(usage(format!("{e:#}")));
+    if harness.find_export(&args.key).await.is_err() {
+        // The key is not repeated: a misplaced argument there may be a connection or a key.
+        let suggestion = closest_export(&harness.manifest().await?, &args.key).map(|k| format!("; did you mean `{k}`?")).unwrap_or_default();
+        return Err(usage(format!("no export has the name given to `call`{suggestion} (`qlik-harness exports` lists them)")));
     }
     match harness.call(&args.key, &connection, &input).await? {
         Outcome::Ok(value) => {

@@ -508,3 +508,52 @@ async fn the_connections_own_tenant_host_is_allowed_in_every_form() {
     let hosts: Vec<Value> = env.requests().await.iter().map(|r| r["headers"]["host"].clone()).collect();
     assert_eq!(hosts, vec![json!("login.example.com"), json!("login.example.com")], "the token request, then the list");
 }
+
+#[test]
+fn usage_errors_never_repeat_a_value_that_may_hold_a_secret() {
+    let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": "acme"}).to_string();
+    let glued = format!("--api-key={SENTINEL_API_KEY}");
+    let cases: Vec<Vec<&str>> = vec![
+        // --connection forgotten: the JSON is an unexpected positional argument.
+        vec!["call", "listSpaces", &connection],
+        // The JSON (or the bare key) given to the wrong flag.
+        vec!["call", "listSpaces", "--connection", &connection, "--first-byte-timeout-ms", &connection],
+        vec!["call", "listSpaces", "--connection", &connection, "--first-byte-timeout-ms", SENTINEL_API_KEY],
+        vec!["call", "listSpaces", "--connection", &connection, "--route-to", SENTINEL_API_KEY],
+        vec!["simulate", "--port", SENTINEL_API_KEY],
+        // In the place of the command, or glued to an unknown flag.
+        vec![&connection],
+        vec!["call", "listSpaces", "--connection", &connection, "--api-key", SENTINEL_API_KEY],
+        vec!["call", "listSpaces", &glued],
+        vec!["call", "listSpaces", "--connection", &connection, "--input", "{}", "--input", SENTINEL_API_KEY],
+    ];
+    for args in cases {
+        let output = run(&args);
+        assert_usage_error(&output, &format!("{args:?}"));
+        assert_no_secret_in(&output, SENTINEL_API_KEY);
+    }
+    // A key in the place of the export name is not repeated either.
+    let output = run(&["call", SENTINEL_API_KEY, "--connection", &connection]);
+    assert_usage_error(&output, "a key as the export name");
+    assert_no_secret_in(&output, SENTINEL_API_KEY);
+    // What the messages still say.
+    let output = run(&["call", "createSpce", "--connection", &connection]);
+    assert_usage_error(&output, "a typo in the export name");
+    assert!(stderr(&output).contains("did you mean `createSpace`?"), "{}", stderr(&output));
+    let output = run(&["call", "listSpaces", "--connection", &connection, "--first-byte-timeout-ms", &connection]);
+    assert!(stderr(&output).contains("--first-byte-timeout-ms"), "{}", stderr(&output));
+    let output = run(&["call", "listSpaces", "--conection", &connection]);
+    assert!(stderr(&output).contains("'--conection'") && stderr(&output).contains("did you mean '--connection'"), "{}", stderr(&output));
+    assert_no_secret_in(&output, SENTINEL_API_KEY);
+}
+
+#[test]
+fn help_and_version_print_on_stdout_and_exit_0() {
+    for args in [&["--help"][..], &["call", "--help"][..], &["--version"][..], &["help", "call"][..]] {
+        let output = run(args);
+        assert_exit(&output, 0);
+        assert!(!output.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+    assert!(stdout(&run(&["call", "--help"])).contains("--route-to <HOST:PORT>"));
+    assert!(stdout(&run(&["--version"])).starts_with("qlik-harness "));
+}
