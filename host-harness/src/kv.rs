@@ -54,9 +54,16 @@ impl KvStore {
         Self::default()
     }
 
-    /// A store persisted under `dir` (created when missing).
+    /// A store persisted under `dir`. A missing `dir` is created readable by its owner only
+    /// (0700 on Unix: bucket files hold bearer tokens); an existing one is used as it is.
     pub fn in_dir(dir: &Path) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating state dir {}", dir.display()))?;
+        if !dir.is_dir() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).with_context(|| format!("creating state dir {}", dir.display()))?;
+        }
         Ok(KvStore { dir: Some(dir.to_path_buf()), memory: Default::default() })
     }
 
@@ -90,9 +97,22 @@ impl KvStore {
         change(&mut map);
         let json: Map<String, Value> = map.iter().map(|(k, v)| (k.clone(), encode(v))).collect();
         let temp = file.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&temp, serde_json::to_vec_pretty(&json).unwrap()).map_err(|e| format!("writing {}: {e}", temp.display()))?;
+        write_private(&temp, &serde_json::to_vec_pretty(&json).unwrap()).map_err(|e| format!("writing {}: {e}", temp.display()))?;
         std::fs::rename(&temp, &file).map_err(|e| format!("replacing {}: {e}", file.display()))
     }
+}
+
+/// Writes a new file readable by its owner only (0600 on Unix).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Values are kept as text when they are UTF-8 (they usually are JSON), else as a byte list.

@@ -368,7 +368,9 @@ async fn state_dir_keeps_the_oauth_token_between_processes() {
         "clientId": env.sim.client_id(),
         "clientSecret": env.sim.client_secret(),
     });
-    let state = temp_dir("cli-state");
+    // A state dir the harness creates itself (and its parent).
+    let root = temp_dir("cli-state");
+    let state = root.join("nested").join("state");
     for _ in 0..2 {
         let args = vec![
             "call".into(),
@@ -395,7 +397,20 @@ async fn state_dir_keeps_the_oauth_token_between_processes() {
         }
     }
     assert!(files > 0, "nothing was stored in {}", state.display());
-    std::fs::remove_dir_all(state).unwrap();
+    // Bearer tokens live there: the directory and its files are the owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state), 0o700, "{}", state.display());
+        for entry in std::fs::read_dir(&state).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+            }
+        }
+    }
+    std::fs::remove_dir_all(root).unwrap();
 }
 
 fn assert_no_secret_in(output: &Output, secret: &str) {
