@@ -328,8 +328,12 @@ async fn call_with_invalid_input_fails_without_a_request() {
 #[test]
 fn usage_errors_exit_2() {
     let connection = r#"{"type":"apiKey","apiKey":"k","tenant":"http://127.0.0.1:9"}"#;
-    let cases: [&[&str]; 9] = [
+    let cases: [&[&str]; 13] = [
         &[],
+        &["call", "getSpace", "--connection", r#"{"apiKey":"k","tenant":"http://127.0.0.1:9"}"#],
+        &["call", "getSpace", "--connection", r#"{"type":5,"apiKey":"k","tenant":"http://127.0.0.1:9"}"#],
+        &["call", "getSpace", "--connection", r#"{"type":null,"apiKey":"k","tenant":"http://127.0.0.1:9"}"#],
+        &["call", "getSpace", "--connection", r#"{"type":"apikey","apiKey":"k","tenant":"http://127.0.0.1:9"}"#],
         &["call", "getSpace", "--input", "{}"],
         &["exports", "--no-such-flag"],
         &["call", "getSpace", "--connection", connection, "--bogus", "1"],
