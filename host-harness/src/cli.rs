@@ -74,10 +74,14 @@ pub struct SimulateArgs {
     pub seed: u64,
 }
 
-/// The text of an argument, or of the file it names with `@`.
+/// The text of an argument, or of the file it names with `@` (without a UTF-8 byte order mark,
+/// which Windows editors write).
 pub fn read_arg(value: &str) -> anyhow::Result<String> {
     match value.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}")),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+            Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
+        }
         None => Ok(value.to_string()),
     }
 }

@@ -297,6 +297,21 @@ async fn call_success_prints_the_result_and_reaches_the_tenant() {
     assert_eq!(stdout_json(&output)["name"], "From files");
     let posts = env.requests_to("/api/v1/spaces").await.into_iter().filter(|r| r["method"] == "POST").count();
     assert_eq!(posts, 2);
+
+    // Files with a UTF-8 byte order mark (as Windows editors save them) are read without it.
+    std::fs::write(&connection_file, format!("\u{feff}{}", env.connection)).unwrap();
+    std::fs::write(&input_file, format!("\u{feff}{}", json!({"name": "With a BOM"}))).unwrap();
+    let output = run_async(vec![
+        "call".into(),
+        "createSpace".into(),
+        "--connection".into(),
+        format!("@{}", connection_file.display()),
+        "--input".into(),
+        format!("@{}", input_file.display()),
+    ])
+    .await;
+    assert_exit(&output, 0);
+    assert_eq!(stdout_json(&output)["name"], "With a BOM");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
