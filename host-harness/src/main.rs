@@ -1,9 +1,19 @@
-//! `qlik-harness`: runs the qlik-connector component. Exit codes: 0 success, 1 a call that
-//! failed (its error as JSON on stdout, one line on stderr), 2 usage errors.
+//! `qlik-harness`: runs the qlik-connector component. Exit codes: 0 success; 1 a call that
+//! failed (its error as JSON on stdout, one line on stderr) or a harness failure such as a
+//! missing component (one line on stderr, nothing on stdout); 2 usage errors.
+//!
+//! The commands live in `bin_support` (binary only); the library `qlik_harness` is the host.
 
+mod bin_support {
+    pub mod bench;
+    pub mod cli;
+    pub mod demo;
+}
+
+use bin_support::{bench, cli, demo};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory as _, Parser, Subcommand};
-use qlik_harness::cli;
+use qlik_harness::outcome::one_line;
 use std::path::PathBuf;
 
 /// Runs the Qlik connector component locally, against a simulated tenant or a real one.
@@ -124,14 +134,14 @@ fn main() {
             Command::Exports => cli::exports(component).await,
             Command::Call(call) => cli::call(component, call).await,
             Command::Simulate(sim) => cli::simulate(sim).await,
-            Command::Demo => qlik_harness::demo::run(component).await,
+            Command::Demo => demo::run(component).await,
             Command::Manifest => cli::manifest(component).await,
-            Command::Bench { iterations } => qlik_harness::bench::run(component, iterations).await,
+            Command::Bench { iterations } => bench::run(component, iterations).await,
         };
         match result {
             Ok(code) => code,
             Err(error) => {
-                eprintln!("qlik-harness: {}", cli::one_line(&format!("{error:#}")));
+                eprintln!("qlik-harness: {}", one_line(&format!("{error:#}")));
                 if error.is::<cli::UsageError>() { 2 } else { 1 }
             }
         }

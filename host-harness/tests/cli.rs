@@ -230,7 +230,7 @@ fn manifest_prints_the_committed_component_yaml() {
     let output = run(&["manifest"]);
     assert_exit(&output, 0);
     let yaml = stdout(&output);
-    assert!(yaml.starts_with(qlik_harness::cli::YAML_HEADER), "no generated header: {}", &yaml[..yaml.len().min(200)]);
+    assert!(yaml.starts_with(qlik_harness::component_yaml::YAML_HEADER), "no generated header: {}", &yaml[..yaml.len().min(200)]);
     assert!(yaml.contains("key: createSpace"), "no createSpace in the manifest");
     let committed = workspace().join("component.yaml");
     assert!(committed.exists(), "{} is missing: generate it with `qlik-harness manifest`", committed.display());
@@ -371,10 +371,25 @@ fn missing_component_says_how_to_build_it() {
     for args in [&["--component", "/nonexistent/x.wasm", "exports"][..], &["exports", "--component", "/nonexistent/x.wasm"][..]] {
         let output = run(args);
         assert_exit(&output, 1);
+        assert!(output.stdout.is_empty(), "a harness failure prints nothing on stdout: {}", stdout(&output));
         let line = one_stderr_line(&output);
         assert!(line.contains("cargo build"), "{line}");
         assert!(line.contains("/nonexistent/x.wasm"), "{line}");
     }
+}
+
+#[test]
+fn a_state_dir_that_is_a_file_is_a_harness_failure() {
+    let dir = temp_dir("state-file");
+    let file = dir.join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": "http://127.0.0.1:9"}).to_string();
+    let output = run(&["call", "listSpaces", "--connection", &connection, "--state-dir", &file.display().to_string()]);
+    assert_exit(&output, 1);
+    assert!(output.stdout.is_empty(), "{}", stdout(&output));
+    assert!(one_stderr_line(&output).contains("not-a-dir"), "{}", stderr(&output));
+    assert_no_secret_in(&output, SENTINEL_API_KEY);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
