@@ -1,7 +1,7 @@
 //! The manifest: component.yaml is what the component says, it matches its JSON Schema, and the
 //! manifest and the component's WIT exports name the same functions, both ways.
 
-use qlik_harness::cli::manifest_yaml;
+use qlik_harness::component_yaml::manifest_yaml;
 use qlik_harness::{Harness, HarnessOptions, WitExport};
 use serde_json::Value;
 use std::collections::BTreeSet;

@@ -1,6 +1,12 @@
 //! `wasi:keyvalue/store` for the component: buckets kept in memory for the harness's lifetime,
-//! and, with a state directory, in one JSON file per bucket written atomically (temp file +
-//! rename), so trigger state and cached tokens survive between CLI calls.
+//! and, with a state directory, in one JSON file per bucket (`<bucket>.kv.json`), so trigger
+//! state and cached tokens survive between CLI calls.
+//!
+//! Every change is a read-modify-write under an exclusive lock on `<bucket>.kv.lock` (held across
+//! processes and threads), written to a unique temp file in the same directory and renamed over
+//! the bucket file, so readers see the old or the new file whole and no concurrent update is
+//! lost. A bucket file that cannot be parsed is a storage error naming it, never an empty bucket:
+//! the component must be able to tell "storage failed" from "nothing stored yet".
 
 use anyhow::Context as _;
 use serde_json::{Map, Value};
@@ -54,45 +60,105 @@ impl KvStore {
         Self::default()
     }
 
-    /// A store persisted under `dir` (created when missing).
+    /// A store persisted under `dir`. A missing `dir` is created readable by its owner only
+    /// (0700 on Unix: bucket files hold bearer tokens); an existing one is used as it is.
     pub fn in_dir(dir: &Path) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating state dir {}", dir.display()))?;
+        if !dir.is_dir() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).with_context(|| format!("creating state dir {}", dir.display()))?;
+        }
         Ok(KvStore { dir: Some(dir.to_path_buf()), memory: Default::default() })
     }
 
-    fn file(&self, bucket: &str) -> Option<PathBuf> {
+    /// `<dir>/<bucket>` with characters outside `[A-Za-z0-9_-]` replaced; the caller adds the
+    /// extension.
+    fn base(&self, bucket: &str) -> Option<PathBuf> {
         let safe: String = bucket.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
         let safe = if safe.is_empty() { "default".to_string() } else { safe };
-        self.dir.as_ref().map(|d| d.join(format!("{safe}.kv.json")))
+        self.dir.as_ref().map(|d| d.join(safe))
+    }
+
+    fn file(&self, bucket: &str) -> Option<PathBuf> {
+        self.base(bucket).map(|base| base.with_extension("kv.json"))
     }
 
     /// Reads a whole bucket.
     pub fn load(&self, bucket: &str) -> Result<BTreeMap<String, Vec<u8>>, String> {
-        let Some(file) = self.file(bucket) else {
-            return Ok(self.memory.lock().unwrap().get(bucket).cloned().unwrap_or_default());
-        };
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-            Err(e) => return Err(format!("reading {}: {e}", file.display())),
-        };
-        let map: Map<String, Value> = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-        Ok(map.into_iter().map(|(k, v)| (k, decode(&v))).collect())
+        match self.file(bucket) {
+            Some(file) => read_bucket(&file),
+            None => Ok(self.memory.lock().unwrap().get(bucket).cloned().unwrap_or_default()),
+        }
     }
 
-    /// Applies a change to a bucket and writes it back.
+    /// Applies a change to a bucket and writes it back, holding the bucket's lock throughout.
     pub fn update(&self, bucket: &str, change: impl FnOnce(&mut BTreeMap<String, Vec<u8>>)) -> Result<(), String> {
-        let Some(file) = self.file(bucket) else {
+        let (Some(file), Some(base)) = (self.file(bucket), self.base(bucket)) else {
             change(self.memory.lock().unwrap().entry(bucket.to_string()).or_default());
             return Ok(());
         };
-        let mut map = self.load(bucket)?;
+        let lock_path = base.with_extension("kv.lock");
+        let lock = private_options().read(true).write(true).create(true).truncate(false).open(&lock_path);
+        let lock = lock.map_err(|e| format!("opening the lock file {}: {e}", lock_path.display()))?;
+        lock.lock().map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
+        let mut map = read_bucket(&file)?;
         change(&mut map);
         let json: Map<String, Value> = map.iter().map(|(k, v)| (k.clone(), encode(v))).collect();
-        let temp = file.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&temp, serde_json::to_vec_pretty(&json).unwrap()).map_err(|e| format!("writing {}: {e}", temp.display()))?;
-        std::fs::rename(&temp, &file).map_err(|e| format!("replacing {}: {e}", file.display()))
+        write_atomically(&file, &serde_json::to_vec_pretty(&json).unwrap())
+        // `lock` is released when it is closed, here.
     }
+}
+
+/// Options for a new file readable by its owner only (0600 on Unix).
+fn private_options() -> std::fs::OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// The entries of a bucket file; none when it does not exist yet.
+fn read_bucket(file: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let corrupt = |why: String| {
+        format!(
+            "the state file {} is corrupt ({why}); fix it, or delete it to start over without stored state",
+            file.display()
+        )
+    };
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(corrupt("not UTF-8".into())),
+        Err(e) => return Err(format!("reading the state file {}: {e}", file.display())),
+    };
+    let map: Map<String, Value> = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+    map.into_iter()
+        .map(|(key, value)| match decode(&value) {
+            Some(bytes) => Ok((key, bytes)),
+            None => Err(corrupt(format!("the value of `{key}` is neither text nor a list of bytes"))),
+        })
+        .collect()
+}
+
+/// Replaces `file` with `bytes`: a unique temp file in the same directory (0600), flushed to
+/// disk, then renamed over it.
+fn write_atomically(file: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write as _;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let prefix = format!(".{}.", file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    let mut temp = builder.tempfile_in(dir).map_err(|e| format!("creating a temp file in {}: {e}", dir.display()))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| format!("writing {}: {e}", temp.path().display()))?;
+    temp.persist(file).map_err(|e| format!("replacing {}: {}", file.display(), e.error))?;
+    Ok(())
 }
 
 /// Values are kept as text when they are UTF-8 (they usually are JSON), else as a byte list.
@@ -103,11 +169,12 @@ fn encode(bytes: &[u8]) -> Value {
     }
 }
 
-fn decode(value: &Value) -> Vec<u8> {
+/// The bytes [`encode`] wrote; `None` for anything it cannot have written.
+fn decode(value: &Value) -> Option<Vec<u8>> {
     match value {
-        Value::String(text) => text.clone().into_bytes(),
-        Value::Array(items) => items.iter().filter_map(|b| b.as_u64().map(|b| b as u8)).collect(),
-        _ => Vec::new(),
+        Value::String(text) => Some(text.clone().into_bytes()),
+        Value::Array(items) => items.iter().map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok())).collect(),
+        _ => None,
     }
 }
 
@@ -195,9 +262,115 @@ pub fn add_to_linker<T: Send + 'static>(
 mod tests {
     use super::*;
 
+    /// A fresh directory for one test (removed by the test when it passes).
+    fn temp_dir(name: &str) -> PathBuf {
+        tempfile::Builder::new().prefix(&format!("qlik-kv-{name}-")).tempdir().unwrap().keep()
+    }
+
+    /// Sets `<prefix>-0` … `<prefix>-<count-1>` one update at a time through its own store.
+    fn write_keys(dir: &Path, prefix: &str, count: usize) {
+        let store = KvStore::in_dir(dir).unwrap();
+        for i in 0..count {
+            store.update("default", |m| {
+                m.insert(format!("{prefix}-{i}"), format!("{i}").into_bytes());
+            })
+            .unwrap();
+        }
+    }
+
+    fn assert_all_keys(dir: &Path, prefixes: &[String], count: usize) {
+        let map = KvStore::in_dir(dir).unwrap().load("default").unwrap();
+        for prefix in prefixes {
+            for i in 0..count {
+                assert_eq!(map.get(&format!("{prefix}-{i}")), Some(&format!("{i}").into_bytes()), "{prefix}-{i} was lost");
+            }
+        }
+        assert_eq!(map.len(), prefixes.len() * count);
+    }
+
+    #[test]
+    fn concurrent_threads_lose_no_update() {
+        let dir = temp_dir("threads");
+        let prefixes: Vec<String> = (0..8).map(|t| format!("thread{t}")).collect();
+        std::thread::scope(|scope| {
+            for prefix in &prefixes {
+                scope.spawn(|| write_keys(&dir, prefix, 30));
+            }
+        });
+        assert_all_keys(&dir, &prefixes, 30);
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().ends_with(".tmp")).collect();
+        assert!(leftovers.is_empty(), "temp files left behind: {leftovers:?}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Run as a child process (the test binary re-executed with `QLIK_KV_WRITER=<dir>/<prefix>`),
+    /// this test is one writer; run normally, it starts three writers and checks their keys.
+    #[test]
+    fn concurrent_processes_lose_no_update() {
+        const NAME: &str = "kv::tests::concurrent_processes_lose_no_update";
+        const COUNT: usize = 30;
+        if let Some(writer) = std::env::var_os("QLIK_KV_WRITER") {
+            let writer = PathBuf::from(writer);
+            write_keys(writer.parent().unwrap(), &writer.file_name().unwrap().to_string_lossy(), COUNT);
+            return;
+        }
+        let dir = temp_dir("processes");
+        let prefixes: Vec<String> = (0..3).map(|p| format!("process{p}")).collect();
+        let children: Vec<_> = prefixes
+            .iter()
+            .map(|prefix| {
+                std::process::Command::new(std::env::current_exe().unwrap())
+                    .args(["--exact", NAME, "--test-threads=1", "--quiet"])
+                    .env("QLIK_KV_WRITER", dir.join(prefix))
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success(), "a writer process failed");
+        }
+        assert_all_keys(&dir, &prefixes, COUNT);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_bucket_file_is_a_storage_error_not_an_empty_bucket() {
+        let dir = temp_dir("corrupt");
+        let file = dir.join("default.kv.json");
+        for corrupt in ["{not json", "[1, 2]", r#"{"k": {"x": 1}}"#, r#"{"k": [1, 256]}"#] {
+            std::fs::write(&file, corrupt).unwrap();
+            let store = KvStore::in_dir(&dir).unwrap();
+            for error in [store.load("default").unwrap_err(), store.update("default", |m| m.clear()).unwrap_err()] {
+                assert!(error.contains(&file.display().to_string()), "{corrupt}: {error}");
+                assert!(error.contains("corrupt") && error.contains("delete it"), "{corrupt}: {error}");
+            }
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), corrupt, "a failed update must not overwrite the file");
+        }
+        // Deleting it starts over.
+        std::fs::remove_file(&file).unwrap();
+        assert!(KvStore::in_dir(&dir).unwrap().load("default").unwrap().is_empty());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn created_dir_and_files_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let root = temp_dir("modes");
+        let dir = root.join("state");
+        let store = KvStore::in_dir(&dir).unwrap();
+        store.update("default", |m| drop(m.insert("k".into(), b"v".to_vec()))).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("default.kv.json")), 0o600);
+        assert_eq!(mode(&dir.join("default.kv.lock")), 0o600);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
     #[test]
     fn dir_store_persists_across_instances_and_keeps_binary() {
-        let dir = std::env::temp_dir().join(format!("qlik-kv-test-{}", std::process::id()));
+        let dir = temp_dir("persist");
         let store = KvStore::in_dir(&dir).unwrap();
         store.update("default", |m| {
             m.insert("a/b:c".into(), b"{\"x\":1}".to_vec());

@@ -1,17 +1,19 @@
-//! The qlik-connector harness: a wasmtime host that runs the component (`runtime`), its
-//! outbound HTTP policy (`outbound`), its `wasi:keyvalue` store (`kv`), JSON ↔ WIT values
-//! (`values`), and the simulated Qlik tenant (`sim`).
+//! The qlik-connector harness: a wasmtime host that runs the component (`runtime`: a shareable
+//! compiled [`Runtime`] and a per-host [`Harness`]), its outbound HTTP policy (`outbound`), its
+//! `wasi:keyvalue` store (`kv`), JSON ↔ WIT values (`values`), call outcomes (`outcome`),
+//! `component.yaml` (`component_yaml`), and the simulated Qlik tenant (`sim`). The
+//! `qlik-harness` CLI, demo and benchmark are the binary's (`src/main.rs`, `src/bin_support/`).
 
 #![warn(missing_docs)]
 
-pub mod bench;
-pub mod cli;
-pub mod demo;
+pub mod component_yaml;
 pub mod kv;
 pub mod outbound;
+pub mod outcome;
 pub mod runtime;
 pub mod sim;
 pub mod sim_client;
 pub mod values;
 
-pub use runtime::{component_path, Harness, HarnessOptions, Outcome, WitExport};
+pub use outcome::Outcome;
+pub use runtime::{component_path, Harness, HarnessOptions, Runtime, WitExport};

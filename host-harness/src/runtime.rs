@@ -1,16 +1,25 @@
-//! The wasmtime host: compiles the component once (with wasmtime's compile cache), links WASI,
-//! `wasi:http` (through [`Hooks`]) and the harness's `wasi:keyvalue`, and instantiates a fresh
-//! instance from an `InstancePre` for every call.
+//! The wasmtime host, in two parts:
+//!
+//! - [`Runtime`]: what depends only on the component file, built once and shared (`Arc`): the
+//!   engine, the compiled component (with wasmtime's compile cache), an `InstancePre` linking
+//!   WASI, `wasi:http` (through [`Hooks`]) and the harness's `wasi:keyvalue`, and, read on first
+//!   use, the manifest and every export resolved to its `ComponentExportIndex` by key and WIT
+//!   name. [`Runtime::shared`] keeps one per component file per process.
+//! - [`Harness`]: one host's state on top of a runtime: its storage, outbound policy and log.
+//!   Every call instantiates a fresh instance from the `InstancePre`.
 
 use crate::kv::{self, KvStore, KvView};
 use crate::outbound::{Hooks, OutboundPolicy, OutboundRecord};
+pub use crate::outcome::Outcome;
 use crate::values;
 use anyhow::{anyhow, bail, Context as _};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, InstancePre, Linker, ResourceTable, Val};
+use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker, ResourceTable, Val};
 use wasmtime::{Cache, CacheConfig, Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -63,6 +72,7 @@ pub struct HarnessOptions {
     /// Outbound HTTP policy.
     pub outbound: OutboundPolicy,
     /// wasmtime compile cache directory; the OS temp dir's `qlik-harness-cache` when `None`.
+    /// Used when the component is first loaded in this process (see [`Runtime::shared`]).
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -100,38 +110,58 @@ pub struct WitExport {
     pub function: String,
 }
 
-/// The outcome of a call: the output, or the component's typed error as JSON.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    /// Success: the action output, picklist items or poll result.
-    Ok(Value),
-    /// The WIT `error` as `{"kind": ..., ...}`.
-    Err(Value),
+/// A manifest entry resolved against the component.
+struct Export {
+    /// `actions`, `dataSources` or `triggers`, and the position in that list.
+    group: &'static str,
+    position: usize,
+    /// The entry's key (for messages).
+    key: String,
+    /// The exported function.
+    func: ComponentExportIndex,
 }
 
-/// A loaded component, ready to call.
-pub struct Harness {
+/// What is read from the component on first use: its manifest and its exports by key and WIT name.
+struct Loaded {
+    manifest: Value,
+    exports: HashMap<String, Export>,
+}
+
+/// The manifest groups holding exports.
+const GROUPS: [&str; 3] = ["actions", "dataSources", "triggers"];
+
+/// A compiled, linked component; share it between harnesses with `Arc`.
+pub struct Runtime {
+    path: PathBuf,
     engine: Engine,
     component: Component,
     pre: InstancePre<Ctx>,
-    kv: KvStore,
-    policy: Arc<OutboundPolicy>,
-    log: Arc<Mutex<Vec<OutboundRecord>>>,
-    manifest: OnceLock<Value>,
+    loaded: tokio::sync::OnceCell<Loaded>,
 }
 
-impl Harness {
-    /// Loads and links the component.
-    pub fn new(options: HarnessOptions) -> anyhow::Result<Self> {
-        let path = component_path(options.component.as_deref())?;
+/// A component file's identity for the process-wide cache: modification time and size.
+type Stamp = (Option<SystemTime>, u64);
+
+/// The process-wide runtimes, by canonical component path.
+type Runtimes = Mutex<HashMap<PathBuf, (Stamp, Arc<Runtime>)>>;
+
+fn stamp(path: &Path) -> anyhow::Result<Stamp> {
+    let metadata = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok((metadata.modified().ok(), metadata.len()))
+}
+
+impl Runtime {
+    /// Compiles (or loads from the compile cache in `cache_dir`, default the OS temp dir's
+    /// `qlik-harness-cache`) and links the component at `path`.
+    pub fn load(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Runtime> {
         let mut config = Config::new();
         config.wasm_component_model(true);
-        let cache_dir = options.cache_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("qlik-harness-cache"));
+        let cache_dir = cache_dir.map_or_else(|| std::env::temp_dir().join("qlik-harness-cache"), Path::to_path_buf);
         let mut cache_config = CacheConfig::new();
         cache_config.with_directory(cache_dir);
         config.cache(Some(Cache::new(cache_config)?));
         let engine = Engine::new(&config)?;
-        let component = Component::from_file(&engine, &path)
+        let component = Component::from_file(&engine, path)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("loading {}", path.display()))?;
         let mut linker: Linker<Ctx> = Linker::new(&engine);
@@ -139,19 +169,30 @@ impl Harness {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         kv::add_to_linker(&mut linker, kv_view)?;
         let pre = linker.instantiate_pre(&component)?;
-        let kv = match &options.state_dir {
-            Some(dir) => KvStore::in_dir(dir)?,
-            None => KvStore::in_memory(),
-        };
-        Ok(Harness {
-            engine,
-            component,
-            pre,
-            kv,
-            policy: Arc::new(options.outbound),
-            log: Default::default(),
-            manifest: OnceLock::new(),
-        })
+        Ok(Runtime { path: path.to_path_buf(), engine, component, pre, loaded: tokio::sync::OnceCell::new() })
+    }
+
+    /// The process's runtime for the component at `path`: loaded on first use, then reused until
+    /// the file's modification time or size changes. Concurrent first uses wait for one load.
+    pub fn shared(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Arc<Runtime>> {
+        static RUNTIMES: OnceLock<Runtimes> = OnceLock::new();
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let stamp = stamp(&key)?;
+        // Held while loading, so a test binary's concurrent first harnesses compile once.
+        let mut runtimes = RUNTIMES.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((known, runtime)) = runtimes.get(&key) {
+            if *known == stamp {
+                return Ok(runtime.clone());
+            }
+        }
+        let runtime = Arc::new(Runtime::load(path, cache_dir)?);
+        runtimes.insert(key, (stamp, runtime.clone()));
+        Ok(runtime)
+    }
+
+    /// The component file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Every function in the component's exported interfaces, read from its type.
@@ -170,78 +211,155 @@ impl Harness {
         out
     }
 
-    /// What the component sent so far (allowed or not).
-    pub fn outbound_log(&self) -> Vec<OutboundRecord> {
-        self.log.lock().unwrap().clone()
+    /// The function `interface.function` (short interface name) of the component.
+    fn func_index(&self, interface: &str, function: &str) -> anyhow::Result<ComponentExportIndex> {
+        let interface_index = self
+            .component
+            .get_export_index(None, interface_name(interface))
+            .ok_or_else(|| anyhow!("the component exports no interface {interface}"))?;
+        self.component.get_export_index(Some(&interface_index), function).ok_or_else(|| anyhow!("{interface} has no function {function}"))
     }
 
-    fn new_store(&self) -> Store<Ctx> {
-        let ctx = Ctx {
-            wasi: WasiCtx::builder().build(),
-            http: WasiHttpCtx::new(),
-            hooks: Hooks::new(self.policy.clone(), self.log.clone()),
-            table: ResourceTable::new(),
-            kv: self.kv.clone(),
-        };
+    fn store(&self, ctx: Ctx) -> Store<Ctx> {
         Store::new(&self.engine, ctx)
     }
 
-    /// Instantiates the component once and drops it (for the benchmark).
-    pub async fn instantiate_only(&self) -> anyhow::Result<()> {
-        let mut store = self.new_store();
-        self.pre.instantiate_async(&mut store).await?;
-        Ok(())
-    }
-
-    /// Calls `interface.function` of a fresh instance with `params`; returns its one result.
-    pub async fn call_raw(&self, interface: &str, function: &str, params: &[Val]) -> anyhow::Result<Val> {
-        let mut store = self.new_store();
+    /// Instantiates the component in `store` and calls `func` with `params`; returns its one result.
+    async fn call_index(&self, mut store: Store<Ctx>, func: ComponentExportIndex, params: &[Val]) -> anyhow::Result<Val> {
         let instance = self.pre.instantiate_async(&mut store).await?;
-        let interface_index = instance
-            .get_export_index(&mut store, None, &interface_name(interface))
-            .ok_or_else(|| anyhow!("the component exports no interface {interface}"))?;
-        let function_index = instance
-            .get_export_index(&mut store, Some(&interface_index), function)
-            .ok_or_else(|| anyhow!("{interface} has no function {function}"))?;
-        let func = instance.get_func(&mut store, function_index).ok_or_else(|| anyhow!("{function} is not a function"))?;
+        let func = instance.get_func(&mut store, func).ok_or_else(|| anyhow!("the export is not a function"))?;
         let mut results = [Val::Bool(false)];
         func.call_async(&mut store, params, &mut results).await?;
         let [result] = results;
         Ok(result)
     }
 
-    /// The component's manifest (`manifest.get`), read once.
-    pub async fn manifest(&self) -> anyhow::Result<Value> {
-        if let Some(manifest) = self.manifest.get() {
-            return Ok(manifest.clone());
-        }
-        let Val::String(text) = self.call_raw("manifest", "get", &[]).await? else { bail!("manifest.get returned no string") };
+    /// The manifest and export table, read from the component on first use.
+    async fn loaded(&self) -> anyhow::Result<&Loaded> {
+        self.loaded.get_or_try_init(|| self.read_manifest()).await
+    }
+
+    async fn read_manifest(&self) -> anyhow::Result<Loaded> {
+        // `manifest.get` does no I/O: no storage to share, every host denied.
+        let ctx = Ctx::new(KvStore::in_memory(), Arc::new(OutboundPolicy::default()), Default::default());
+        let func = self.func_index("manifest", "get")?;
+        let Val::String(text) = self.call_index(self.store(ctx), func, &[]).await? else { bail!("manifest.get returned no string") };
         let manifest: Value = serde_json::from_str(&text).context("manifest.get returned invalid JSON")?;
-        Ok(self.manifest.get_or_init(|| manifest).clone())
+        let mut exports = HashMap::new();
+        for group in GROUPS {
+            for (position, entry) in manifest[group].as_array().into_iter().flatten().enumerate() {
+                let (Some(key), Some(wit_name)) = (entry["key"].as_str(), entry["witName"].as_str()) else {
+                    bail!("a manifest entry in {group} has no key or witName: {entry}");
+                };
+                let interface = entry["interface"].as_str().unwrap_or_default();
+                let func = self.func_index(interface, wit_name).with_context(|| format!("the manifest's {key}"))?;
+                for name in [key, wit_name] {
+                    exports.insert(name.to_string(), Export { group, position, key: key.to_string(), func });
+                }
+            }
+        }
+        Ok(Loaded { manifest, exports })
+    }
+
+    /// The component's manifest (`manifest.get`), read once per runtime.
+    pub async fn manifest(&self) -> anyhow::Result<&Value> {
+        Ok(&self.loaded().await?.manifest)
     }
 
     /// The manifest entry (action, data source or trigger) with this key or WIT name.
-    pub async fn find_export(&self, key: &str) -> anyhow::Result<Value> {
-        let manifest = self.manifest().await?;
-        ["actions", "dataSources", "triggers"]
-            .iter()
-            .flat_map(|group| manifest[group].as_array().cloned().unwrap_or_default())
-            .find(|entry| entry["key"] == key || entry["witName"] == key)
-            .ok_or_else(|| anyhow!("no export named `{key}`; `qlik-harness exports` lists them"))
+    pub async fn find_export(&self, key: &str) -> anyhow::Result<&Value> {
+        let loaded = self.loaded().await?;
+        let export = loaded.exports.get(key).ok_or_else(|| anyhow!("no export named `{key}`; `qlik-harness exports` lists them"))?;
+        Ok(&loaded.manifest[export.group][export.position])
+    }
+}
+
+impl Ctx {
+    fn new(kv: KvStore, policy: Arc<OutboundPolicy>, log: Arc<Mutex<Vec<OutboundRecord>>>) -> Ctx {
+        Ctx { wasi: WasiCtx::builder().build(), http: WasiHttpCtx::new(), hooks: Hooks::new(policy, log), table: ResourceTable::new(), kv }
+    }
+}
+
+/// A loaded component with one host's state (storage, outbound policy and log), ready to call.
+pub struct Harness {
+    runtime: Arc<Runtime>,
+    kv: KvStore,
+    policy: Arc<OutboundPolicy>,
+    log: Arc<Mutex<Vec<OutboundRecord>>>,
+}
+
+impl Harness {
+    /// A harness on the process's shared [`Runtime`] for the component (loaded and linked on
+    /// first use, see [`Runtime::shared`]).
+    pub fn new(options: HarnessOptions) -> anyhow::Result<Self> {
+        let path = component_path(options.component.as_deref())?;
+        let runtime = Runtime::shared(&path, options.cache_dir.as_deref())?;
+        Harness::with_runtime(runtime, options.state_dir.as_deref(), options.outbound)
     }
 
-    /// Calls the export `key` with a connection (JSON form) and an input object.
+    /// A harness on a given runtime, with storage in `state_dir` (in memory when `None`).
+    pub fn with_runtime(runtime: Arc<Runtime>, state_dir: Option<&Path>, outbound: OutboundPolicy) -> anyhow::Result<Self> {
+        let kv = match state_dir {
+            Some(dir) => KvStore::in_dir(dir)?,
+            None => KvStore::in_memory(),
+        };
+        Ok(Harness { runtime, kv, policy: Arc::new(outbound), log: Default::default() })
+    }
+
+    /// The shared runtime.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// Every function in the component's exported interfaces, read from its type.
+    pub fn wit_exports(&self) -> Vec<WitExport> {
+        self.runtime.wit_exports()
+    }
+
+    /// What the component sent so far (allowed or not).
+    pub fn outbound_log(&self) -> Vec<OutboundRecord> {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn new_store(&self) -> Store<Ctx> {
+        self.runtime.store(Ctx::new(self.kv.clone(), self.policy.clone(), self.log.clone()))
+    }
+
+    /// Instantiates the component once and drops it (for the benchmark).
+    pub async fn instantiate_only(&self) -> anyhow::Result<()> {
+        let mut store = self.new_store();
+        self.runtime.pre.instantiate_async(&mut store).await?;
+        Ok(())
+    }
+
+    /// Calls `interface.function` of a fresh instance with `params`; returns its one result.
+    pub async fn call_raw(&self, interface: &str, function: &str, params: &[Val]) -> anyhow::Result<Val> {
+        let func = self.runtime.func_index(interface, function)?;
+        self.runtime.call_index(self.new_store(), func, params).await
+    }
+
+    /// The component's manifest (`manifest.get`), read once per runtime; a copy (see
+    /// [`Runtime::manifest`] for a reference).
+    pub async fn manifest(&self) -> anyhow::Result<Value> {
+        self.runtime.manifest().await.cloned()
+    }
+
+    /// The manifest entry (action, data source or trigger) with this key or WIT name; a copy.
+    pub async fn find_export(&self, key: &str) -> anyhow::Result<Value> {
+        self.runtime.find_export(key).await.cloned()
+    }
+
+    /// Calls the export `key` (or WIT name) with a connection (JSON form) and an input object.
     pub async fn call(&self, key: &str, connection: &Value, input: &Value) -> anyhow::Result<Outcome> {
-        let entry = self.find_export(key).await?;
-        let interface = entry["interface"].as_str().unwrap_or_default().to_string();
-        let function = entry["witName"].as_str().unwrap_or_default().to_string();
+        let loaded = self.runtime.loaded().await?;
+        let export = loaded.exports.get(key).ok_or_else(|| anyhow!("no export named `{key}`; `qlik-harness exports` lists them"))?;
         let input_text = match input {
             Value::String(text) => text.clone(),
             other => other.to_string(),
         };
         let params = [values::connection(connection)?, Val::String(input_text)];
-        let result = self.call_raw(&interface, &function, &params).await?;
-        let Val::Result(result) = result else { bail!("{function} did not return a result") };
+        let result = self.runtime.call_index(self.new_store(), export.func, &params).await?;
+        let Val::Result(result) = result else { bail!("{} did not return a result", export.key) };
         Ok(match result {
             Ok(Some(value)) => Outcome::Ok(match *value {
                 // Actions return JSON text; everything else is typed.
@@ -251,5 +369,48 @@ impl Harness {
             Ok(None) => Outcome::Ok(Value::Null),
             Err(error) => Outcome::Err(error.map(|e| values::to_json(&e)).unwrap_or(Value::Null)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn harnesses_share_one_runtime_and_resolve_exports_once() {
+        let first = Harness::new(HarnessOptions::default()).unwrap();
+        let second = Harness::new(HarnessOptions::default()).unwrap();
+        assert!(Arc::ptr_eq(first.runtime(), second.runtime()), "two harnesses, one compiled component");
+        let manifest = first.runtime().manifest().await.unwrap();
+        assert!(std::ptr::eq(manifest, second.runtime().manifest().await.unwrap()), "one manifest");
+        // Every manifest entry is reachable by key and by WIT name, and is the same entry.
+        for group in GROUPS {
+            for entry in manifest[group].as_array().into_iter().flatten() {
+                let by_key = first.runtime().find_export(entry["key"].as_str().unwrap()).await.unwrap();
+                let by_wit_name = first.runtime().find_export(entry["witName"].as_str().unwrap()).await.unwrap();
+                assert!(std::ptr::eq(by_key, entry) && std::ptr::eq(by_wit_name, entry), "{entry}");
+            }
+        }
+        assert!(first.find_export("noSuchExport").await.is_err());
+        assert_eq!(first.find_export("create-space").await.unwrap()["key"], "createSpace");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_changed_component_file_is_loaded_again() {
+        let dir = std::env::temp_dir().join(format!("qlik-runtime-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let copy = dir.join("component.wasm");
+        std::fs::copy(component_path(None).unwrap(), &copy).unwrap();
+        let options = HarnessOptions { component: Some(copy.clone()), ..Default::default() };
+        let first = Harness::new(options.clone()).unwrap();
+        assert!(Arc::ptr_eq(first.runtime(), Harness::new(options.clone()).unwrap().runtime()));
+        assert!(!first.wit_exports().is_empty());
+        // Replaced by something else (another size): the cached runtime is not used for it.
+        std::fs::write(&copy, b"not a component").unwrap();
+        let error = Harness::new(options.clone()).err().expect("the changed file is loaded again, and fails");
+        assert!(format!("{error:#}").contains("component.wasm"), "{error:#}");
+        // Harnesses made before keep working on the runtime they hold.
+        assert!(first.runtime().manifest().await.is_ok());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -41,7 +41,12 @@ fn optional(object: &Map<String, Value>, key: &str) -> Val {
 /// `{"type":"apiKey","apiKey":..,"tenant":..}` or `{"type":"oauth2","grantType":..,"tokenUrl":..,...}`.
 pub fn connection(json: &Value) -> anyhow::Result<Val> {
     let object = json.as_object().context("the connection must be a JSON object")?;
-    let kind = object.get("type").and_then(Value::as_str).unwrap_or("apiKey");
+    let kind = match object.get("type") {
+        Some(Value::String(kind)) => kind.as_str(),
+        Some(_) => bail!("the connection's `type` must be a string: \"apiKey\" or \"oauth2\""),
+        None => bail!("the connection has no `type`: add \"type\": \"apiKey\" or \"oauth2\""),
+    };
+    // Unknown values are not repeated in errors: a misplaced secret must not end up in a log.
     match kind {
         "apiKey" | "api-key" => Ok(Val::Variant(
             "api-key".into(),
@@ -54,7 +59,7 @@ pub fn connection(json: &Value) -> anyhow::Result<Val> {
             let grant = match object.get("grantType").and_then(Value::as_str).unwrap_or("authorization_code") {
                 "authorization_code" | "authorization-code" => "authorization-code",
                 "client_credentials" | "client-credentials" => "client-credentials",
-                other => bail!("unknown grantType `{other}`: use authorization_code or client_credentials"),
+                _ => bail!("unknown grantType: use authorization_code or client_credentials"),
             };
             Ok(Val::Variant(
                 "oauth2".into(),
@@ -70,7 +75,7 @@ pub fn connection(json: &Value) -> anyhow::Result<Val> {
                 ]))),
             ))
         }
-        other => bail!("unknown connection type `{other}`: use apiKey or oauth2"),
+        _ => bail!("unknown connection type: use apiKey or oauth2"),
     }
 }
 
@@ -139,6 +144,12 @@ mod tests {
         assert!(matches!(val, Val::Variant(ref c, Some(_)) if c == "api-key"));
         assert!(connection(&json!({"type": "ldap"})).is_err());
         assert!(connection(&json!({"type": "oauth2", "grantType": "password"})).is_err());
+        // No default type: a missing or non-string one is an error, not an API-key connection.
+        for bad in [json!({"apiKey": "k", "tenant": "acme"}), json!({"type": 5, "apiKey": "k"}), json!({"type": null}), json!({"type": ["apiKey"]})] {
+            let error = connection(&bad).expect_err(&bad.to_string()).to_string();
+            assert!(error.contains("type"), "{bad}: {error}");
+        }
+        assert!(!connection(&json!({"type": "SECRET-1"})).unwrap_err().to_string().contains("SECRET-1"));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! The binary is the one cargo builds for this package's integration tests
 //! (`CARGO_BIN_EXE_qlik-harness`), so no nested build is needed.
 
-#[path = "../../tests/support/env.rs"]
-mod env;
+#[path = "../../tests/support/openapi.rs"]
+mod openapi;
 
 use env::{temp_dir, Env, SENTINEL_API_KEY};
 use serde_json::{json, Value};
@@ -14,6 +14,81 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
+
+/// A simulated tenant for the CLI under test (the CLI runs the component in its own process, so
+/// no harness is loaded here). Like the root tests' environment, it validates all the traffic
+/// its tenant saw against Qlik's OpenAPI documents when it ends.
+mod env {
+    use qlik_harness::sim::{self, SimConfig, SimHandle};
+    use qlik_harness::sim_client;
+    use serde_json::{json, Value};
+    use std::path::PathBuf;
+
+    /// A sentinel API key: it must never appear in any output.
+    pub const SENTINEL_API_KEY: &str = "SENTINEL-API-KEY-7c1e9d";
+
+    pub struct Env {
+        pub sim: SimHandle,
+        /// An API-key connection to the simulator.
+        pub connection: Value,
+    }
+
+    impl Env {
+        pub async fn new() -> Env {
+            let sim = sim::start(SimConfig { api_key: SENTINEL_API_KEY.into(), ..SimConfig::default() }).await.expect("sim starts");
+            let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": sim.url()});
+            Env { sim, connection }
+        }
+
+        /// `127.0.0.1:PORT` of the simulator.
+        pub fn authority(&self) -> String {
+            self.sim.url().trim_start_matches("http://").to_string()
+        }
+
+        /// Every request the tenant received, oldest first.
+        pub async fn requests(&self) -> Vec<Value> {
+            let log = sim_client::request(&self.sim.url(), "GET", "/__sim/requests", None).await.expect("control API");
+            log["requests"].as_array().cloned().unwrap_or_default()
+        }
+
+        /// Requests to paths starting with `prefix`.
+        pub async fn requests_to(&self, prefix: &str) -> Vec<Value> {
+            self.requests().await.into_iter().filter(|r| r["path"].as_str().unwrap_or_default().starts_with(prefix)).collect()
+        }
+
+        /// Forgets the received requests.
+        pub async fn clear_requests(&self) {
+            sim_client::request(&self.sim.url(), "DELETE", "/__sim/requests", None).await.expect("control API");
+        }
+    }
+
+    impl Drop for Env {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                return;
+            }
+            let url = self.sim.url();
+            let log = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(sim_client::request(&url, "GET", "/__sim/requests", None))
+            })
+            .expect("the request log");
+            super::openapi::Spec::shared().assert_conforms(log["requests"].as_array().map_or(&[][..], Vec::as_slice));
+        }
+    }
+
+    /// A fresh temporary directory.
+    pub fn temp_dir(name: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = std::env::temp_dir().join(format!("qlik-cli-test-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Asserts that `haystack` does not contain `secret`.
+    pub fn assert_no_secret(haystack: &str, secret: &str) {
+        assert!(!haystack.contains(secret), "a secret leaked into: {haystack}");
+    }
+}
 
 /// Upper bound for one CLI process (a first run may compile the component with wasmtime).
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
@@ -81,6 +156,20 @@ async fn call(key: &str, connection: &Value, input: Value) -> Output {
     run_async(vec!["call".into(), key.into(), "--connection".into(), connection.to_string(), "--input".into(), input.to_string()]).await
 }
 
+/// `call <key> --connection <json> --input <json>` followed by `extra` arguments.
+async fn call_with(key: &str, connection: &Value, input: Value, extra: &[&str]) -> Output {
+    let mut args: Vec<String> = vec!["call".into(), key.into(), "--connection".into(), connection.to_string(), "--input".into(), input.to_string()];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    run_async(args).await
+}
+
+/// Asserts a usage error: exit 2, a message on stderr, nothing on stdout.
+fn assert_usage_error(output: &Output, what: &str) {
+    assert_eq!(code(output), Some(2), "{what}: stdout {} stderr {}", stdout(output), stderr(output));
+    assert!(!stderr(output).trim().is_empty(), "{what}: no message on stderr");
+    assert!(output.stdout.is_empty(), "{what}: usage errors print nothing on stdout, got {}", stdout(output));
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("utf-8 stdout")
 }
@@ -141,7 +230,7 @@ fn manifest_prints_the_committed_component_yaml() {
     let output = run(&["manifest"]);
     assert_exit(&output, 0);
     let yaml = stdout(&output);
-    assert!(yaml.starts_with(qlik_harness::cli::YAML_HEADER), "no generated header: {}", &yaml[..yaml.len().min(200)]);
+    assert!(yaml.starts_with(qlik_harness::component_yaml::YAML_HEADER), "no generated header: {}", &yaml[..yaml.len().min(200)]);
     assert!(yaml.contains("key: createSpace"), "no createSpace in the manifest");
     let committed = workspace().join("component.yaml");
     assert!(committed.exists(), "{} is missing: generate it with `qlik-harness manifest`", committed.display());
@@ -208,6 +297,21 @@ async fn call_success_prints_the_result_and_reaches_the_tenant() {
     assert_eq!(stdout_json(&output)["name"], "From files");
     let posts = env.requests_to("/api/v1/spaces").await.into_iter().filter(|r| r["method"] == "POST").count();
     assert_eq!(posts, 2);
+
+    // Files with a UTF-8 byte order mark (as Windows editors save them) are read without it.
+    std::fs::write(&connection_file, format!("\u{feff}{}", env.connection)).unwrap();
+    std::fs::write(&input_file, format!("\u{feff}{}", json!({"name": "With a BOM"}))).unwrap();
+    let output = run_async(vec![
+        "call".into(),
+        "createSpace".into(),
+        "--connection".into(),
+        format!("@{}", connection_file.display()),
+        "--input".into(),
+        format!("@{}", input_file.display()),
+    ])
+    .await;
+    assert_exit(&output, 0);
+    assert_eq!(stdout_json(&output)["name"], "With a BOM");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -239,8 +343,12 @@ async fn call_with_invalid_input_fails_without_a_request() {
 #[test]
 fn usage_errors_exit_2() {
     let connection = r#"{"type":"apiKey","apiKey":"k","tenant":"http://127.0.0.1:9"}"#;
-    let cases: [&[&str]; 9] = [
+    let cases: [&[&str]; 13] = [
         &[],
+        &["call", "getSpace", "--connection", r#"{"apiKey":"k","tenant":"http://127.0.0.1:9"}"#],
+        &["call", "getSpace", "--connection", r#"{"type":5,"apiKey":"k","tenant":"http://127.0.0.1:9"}"#],
+        &["call", "getSpace", "--connection", r#"{"type":null,"apiKey":"k","tenant":"http://127.0.0.1:9"}"#],
+        &["call", "getSpace", "--connection", r#"{"type":"apikey","apiKey":"k","tenant":"http://127.0.0.1:9"}"#],
         &["call", "getSpace", "--input", "{}"],
         &["exports", "--no-such-flag"],
         &["call", "getSpace", "--connection", connection, "--bogus", "1"],
@@ -263,10 +371,25 @@ fn missing_component_says_how_to_build_it() {
     for args in [&["--component", "/nonexistent/x.wasm", "exports"][..], &["exports", "--component", "/nonexistent/x.wasm"][..]] {
         let output = run(args);
         assert_exit(&output, 1);
+        assert!(output.stdout.is_empty(), "a harness failure prints nothing on stdout: {}", stdout(&output));
         let line = one_stderr_line(&output);
         assert!(line.contains("cargo build"), "{line}");
         assert!(line.contains("/nonexistent/x.wasm"), "{line}");
     }
+}
+
+#[test]
+fn a_state_dir_that_is_a_file_is_a_harness_failure() {
+    let dir = temp_dir("state-file");
+    let file = dir.join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": "http://127.0.0.1:9"}).to_string();
+    let output = run(&["call", "listSpaces", "--connection", &connection, "--state-dir", &file.display().to_string()]);
+    assert_exit(&output, 1);
+    assert!(output.stdout.is_empty(), "{}", stdout(&output));
+    assert!(one_stderr_line(&output).contains("not-a-dir"), "{}", stderr(&output));
+    assert_no_secret_in(&output, SENTINEL_API_KEY);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -279,7 +402,9 @@ async fn state_dir_keeps_the_oauth_token_between_processes() {
         "clientId": env.sim.client_id(),
         "clientSecret": env.sim.client_secret(),
     });
-    let state = temp_dir("cli-state");
+    // A state dir the harness creates itself (and its parent).
+    let root = temp_dir("cli-state");
+    let state = root.join("nested").join("state");
     for _ in 0..2 {
         let args = vec![
             "call".into(),
@@ -306,7 +431,20 @@ async fn state_dir_keeps_the_oauth_token_between_processes() {
         }
     }
     assert!(files > 0, "nothing was stored in {}", state.display());
-    std::fs::remove_dir_all(state).unwrap();
+    // Bearer tokens live there: the directory and its files are the owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state), 0o700, "{}", state.display());
+        for entry in std::fs::read_dir(&state).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+            }
+        }
+    }
+    std::fs::remove_dir_all(root).unwrap();
 }
 
 fn assert_no_secret_in(output: &Output, secret: &str) {
@@ -340,4 +478,133 @@ fn demo_walks_through_a_flow_against_its_own_tenant() {
     let invalid = text.split("> getSpace {\"spaceId\":\"no/such\"}").nth(1).expect("the invalid-input step");
     assert!(invalid.trim_start().starts_with("(0 requests to the tenant)"), "{invalid}");
     assert!(text.contains("error → not-found: 404"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn route_to_accepts_host_port_and_the_simulators_url() {
+    let env = Env::new().await;
+    let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": "acme.eu.qlikcloud.com"});
+    let authority = env.authority();
+    for route in [authority.clone(), format!("http://{authority}"), format!("http://{authority}/"), format!("HTTP://{authority}")] {
+        env.clear_requests().await;
+        let output = call_with("listSpaces", &connection, json!({"limit": 1}), &["--route-to", &route]).await;
+        assert_exit(&output, 0);
+        let requests = env.requests().await;
+        assert_eq!(requests.len(), 1, "{route}: {requests:#?}");
+        assert_eq!(requests[0]["headers"]["host"], "acme.eu.qlikcloud.com", "{route}");
+        assert_eq!(requests[0]["headers"]["x-forwarded-proto"], "https", "{route}");
+        assert_no_secret_in(&output, SENTINEL_API_KEY);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_route_to_is_a_usage_error_and_sends_nothing() {
+    let env = Env::new().await;
+    let authority = env.authority();
+    // The tenant is the simulator itself: a route that were ignored would reach it directly.
+    for route in [
+        format!("http://{authority}/x"),
+        format!("{authority}/x"),
+        format!("https://{authority}"),
+        format!("ftp://{authority}"),
+        "127.0.0.1".to_string(),
+        "http://127.0.0.1".to_string(),
+        "bad host:80".to_string(),
+        format!("user@{authority}"),
+        String::new(),
+    ] {
+        let output = call_with("listSpaces", &env.connection, json!({}), &["--route-to", &route]).await;
+        assert_usage_error(&output, &route);
+        assert!(stderr(&output).contains("--route-to"), "{route}: {}", stderr(&output));
+        assert_no_secret_in(&output, SENTINEL_API_KEY);
+    }
+    let requests = env.requests().await;
+    assert!(requests.is_empty(), "the tenant received {requests:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_connections_own_tenant_host_is_allowed_in_every_form() {
+    let env = Env::new().await;
+    let route = env.authority();
+    for (tenant, host) in [
+        ("HTTPS://analytics.example.com", "analytics.example.com"),
+        ("Https://Analytics.Example.com/hub", "analytics.example.com"),
+        ("analytics.example.com.", "analytics.example.com"),
+        ("https://analytics.example.com./", "analytics.example.com"),
+        ("https://[2001:db8::1]", "[2001:db8::1]"),
+        ("https://[2001:DB8::1]:8443/hub", "[2001:db8::1]:8443"),
+    ] {
+        env.clear_requests().await;
+        let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": tenant});
+        let output = call_with("listSpaces", &connection, json!({"limit": 1}), &["--route-to", &route]).await;
+        assert_exit(&output, 0);
+        let requests = env.requests().await;
+        assert_eq!(requests.len(), 1, "{tenant}: {requests:#?}");
+        assert_eq!(requests[0]["headers"]["host"], host, "{tenant}");
+    }
+    // The token URL's host counts too: a client-credentials connection that names only it.
+    env.clear_requests().await;
+    let connection = json!({
+        "type": "oauth2",
+        "grantType": "client_credentials",
+        "tokenUrl": "HTTPS://Login.Example.com/oauth/token",
+        "clientId": env.sim.client_id(),
+        "clientSecret": env.sim.client_secret(),
+    });
+    let output = call_with("listSpaces", &connection, json!({"limit": 1}), &["--route-to", &route]).await;
+    assert_exit(&output, 0);
+    assert_no_secret_in(&output, env.sim.client_secret());
+    let hosts: Vec<Value> = env.requests().await.iter().map(|r| r["headers"]["host"].clone()).collect();
+    assert_eq!(hosts, vec![json!("login.example.com"), json!("login.example.com")], "the token request, then the list");
+}
+
+#[test]
+fn usage_errors_never_repeat_a_value_that_may_hold_a_secret() {
+    let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": "acme"}).to_string();
+    let glued = format!("--api-key={SENTINEL_API_KEY}");
+    let cases: Vec<Vec<&str>> = vec![
+        // --connection forgotten: the JSON is an unexpected positional argument.
+        vec!["call", "listSpaces", &connection],
+        // The JSON (or the bare key) given to the wrong flag.
+        vec!["call", "listSpaces", "--connection", &connection, "--first-byte-timeout-ms", &connection],
+        vec!["call", "listSpaces", "--connection", &connection, "--first-byte-timeout-ms", SENTINEL_API_KEY],
+        vec!["call", "listSpaces", "--connection", &connection, "--route-to", SENTINEL_API_KEY],
+        vec!["simulate", "--port", SENTINEL_API_KEY],
+        // In the place of the command, or glued to an unknown flag.
+        vec![&connection],
+        vec!["call", "listSpaces", "--connection", &connection, "--api-key", SENTINEL_API_KEY],
+        vec!["call", "listSpaces", &glued],
+        vec!["call", "listSpaces", "--connection", &connection, "--input", "{}", "--input", SENTINEL_API_KEY],
+        // clap's own messages (a missing argument) show placeholders, not values.
+        vec!["call", SENTINEL_API_KEY, "--input", &connection],
+    ];
+    for args in cases {
+        let output = run(&args);
+        assert_usage_error(&output, &format!("{args:?}"));
+        assert_no_secret_in(&output, SENTINEL_API_KEY);
+    }
+    // A key in the place of the export name is not repeated either.
+    let output = run(&["call", SENTINEL_API_KEY, "--connection", &connection]);
+    assert_usage_error(&output, "a key as the export name");
+    assert_no_secret_in(&output, SENTINEL_API_KEY);
+    // What the messages still say.
+    let output = run(&["call", "createSpce", "--connection", &connection]);
+    assert_usage_error(&output, "a typo in the export name");
+    assert!(stderr(&output).contains("did you mean `createSpace`?"), "{}", stderr(&output));
+    let output = run(&["call", "listSpaces", "--connection", &connection, "--first-byte-timeout-ms", &connection]);
+    assert!(stderr(&output).contains("--first-byte-timeout-ms"), "{}", stderr(&output));
+    let output = run(&["call", "listSpaces", "--conection", &connection]);
+    assert!(stderr(&output).contains("'--conection'") && stderr(&output).contains("did you mean '--connection'"), "{}", stderr(&output));
+    assert_no_secret_in(&output, SENTINEL_API_KEY);
+}
+
+#[test]
+fn help_and_version_print_on_stdout_and_exit_0() {
+    for args in [&["--help"][..], &["call", "--help"][..], &["--version"][..], &["help", "call"][..]] {
+        let output = run(args);
+        assert_exit(&output, 0);
+        assert!(!output.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+    assert!(stdout(&run(&["call", "--help"])).contains("--route-to <HOST:PORT>"));
+    assert!(stdout(&run(&["--version"])).starts_with("qlik-harness "));
 }

@@ -1,15 +1,14 @@
-//! The CLI's commands (the binary only parses arguments and calls these).
+//! The CLI's commands (`main` parses the arguments and calls these).
 
-use crate::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
-use crate::runtime::{Harness, HarnessOptions, Outcome};
-use crate::sim::{self, SimConfig};
 use anyhow::Context as _;
+use qlik_harness::component_yaml::manifest_yaml;
+use qlik_harness::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
+use qlik_harness::outcome::describe_error;
+use qlik_harness::sim::{self, SimConfig};
+use qlik_harness::{Harness, HarnessOptions, Outcome};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Header of the generated component.yaml.
-pub const YAML_HEADER: &str = "# Generated from the component's manifest by `qlik-harness manifest`; do not edit.\n";
 
 /// A mistake in how the CLI was invoked (malformed JSON argument, unknown export, unreadable
 /// `@file`): exit code 2, like the usage errors the argument parser reports.
@@ -51,9 +50,10 @@ pub struct CallArgs {
     /// Another host the component may reach (besides Qlik Cloud hosts and loopback); repeatable.
     #[arg(long = "allow-host")]
     pub allow_hosts: Vec<String>,
-    /// Send every request to this host:port over plain http (e.g. a simulated tenant).
-    #[arg(long)]
-    pub route_to: Option<String>,
+    /// Send every request to this HOST:PORT (or http://HOST:PORT) over plain http, e.g. a
+    /// simulated tenant; the tenant host stays in the Host header.
+    #[arg(long, value_name = "HOST:PORT", value_parser = qlik_harness::outbound::parse_route_to)]
+    pub route_to: Option<http::uri::Authority>,
     /// Cap on the first-byte timeout, in milliseconds.
     #[arg(long)]
     pub first_byte_timeout_ms: Option<u64>,
@@ -73,37 +73,16 @@ pub struct SimulateArgs {
     pub seed: u64,
 }
 
-/// The text of an argument, or of the file it names with `@`.
+/// The text of an argument, or of the file it names with `@` (without a UTF-8 byte order mark,
+/// which Windows editors write).
 pub fn read_arg(value: &str) -> anyhow::Result<String> {
     match value.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}")),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+            Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
+        }
         None => Ok(value.to_string()),
     }
-}
-
-/// The first line of a message.
-pub fn one_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().to_string()
-}
-
-/// A one-line summary of a component error (never contains secrets: the component puts none in errors).
-pub fn describe_error(error: &Value) -> String {
-    let kind = error["kind"].as_str().unwrap_or("error");
-    let field = |k: &str| error[k].as_str().map(str::to_string);
-    let text = match kind {
-        "invalid-input" => format!("{}: {}", field("input").unwrap_or_default(), field("message").unwrap_or_default()),
-        "timeout" | "transport" | "invalid-response" => field("message").unwrap_or_default(),
-        _ => {
-            let mut parts = vec![error["status"].to_string()];
-            parts.extend(field("code"));
-            parts.extend(field("title"));
-            if let Some(detail) = field("detail") {
-                parts.push(format!("({detail})"));
-            }
-            parts.join(" ")
-        }
-    };
-    one_line(&format!("{kind}: {text}"))
 }
 
 async fn harness(component: Option<PathBuf>, state_dir: Option<PathBuf>, outbound: OutboundPolicy) -> anyhow::Result<Harness> {
@@ -113,7 +92,7 @@ async fn harness(component: Option<PathBuf>, state_dir: Option<PathBuf>, outboun
 /// `exports`: prints every export as JSON.
 pub async fn exports(component: Option<PathBuf>) -> anyhow::Result<i32> {
     let harness = harness(component, None, OutboundPolicy::default()).await?;
-    let manifest = harness.manifest().await?;
+    let manifest = harness.runtime().manifest().await?;
     let mut out = Vec::new();
     for (group, kind) in [("actions", "action"), ("dataSources", "data-source"), ("triggers", "trigger")] {
         for entry in manifest[group].as_array().into_iter().flatten() {
@@ -134,13 +113,11 @@ pub async fn exports(component: Option<PathBuf>) -> anyhow::Result<i32> {
 fn call_policy(args: &CallArgs, connection: &Value) -> OutboundPolicy {
     let mut allowed: Vec<String> = DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect();
     allowed.extend(args.allow_hosts.iter().cloned());
+    // The host the component derives from each, by the component's own rules; a value it
+    // refuses adds nothing (the component reports it as invalid input).
     for key in ["tenant", "tokenUrl"] {
-        if let Some(raw) = connection[key].as_str() {
-            let host = raw.trim().trim_start_matches("https://").trim_start_matches("http://");
-            let host = host.split(['/', ':']).next().unwrap_or_default();
-            if host.contains('.') {
-                allowed.push(host.to_string());
-            }
+        if let Some(Ok(base)) = connection[key].as_str().map(qlik_connector::tenant::normalize_tenant) {
+            allowed.push(base.host);
         }
     }
     OutboundPolicy {
@@ -150,6 +127,33 @@ fn call_policy(args: &CallArgs, connection: &Value) -> OutboundPolicy {
     }
 }
 
+/// The export key or WIT name nearest to `typed` (at most 2 edits, case ignored), if any.
+fn closest_export(manifest: &Value, typed: &str) -> Option<String> {
+    let typed = typed.to_ascii_lowercase();
+    let names = ["actions", "dataSources", "triggers"]
+        .iter()
+        .flat_map(|group| manifest[*group].as_array().into_iter().flatten())
+        .flat_map(|entry| [entry["key"].as_str(), entry["witName"].as_str()])
+        .flatten();
+    names.map(|name| (edit_distance(&typed, &name.to_ascii_lowercase()), name)).filter(|(d, _)| *d <= 2).min().map(|(_, n)| n.to_string())
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 /// `call`: runs one export.
 pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<i32> {
     let connection = json_arg("--connection", &args.connection)?;
@@ -157,11 +161,13 @@ pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<
     if !input.is_object() {
         return Err(usage("--input must be a JSON object"));
     }
-    crate::values::connection(&connection).map_err(|e| usage(format!("--connection: {e}")))?;
+    qlik_harness::values::connection(&connection).map_err(|e| usage(format!("--connection: {e}")))?;
     let policy = call_policy(&args, &connection);
     let harness = harness(component, args.state_dir.clone(), policy).await?;
-    if let Err(e) = harness.find_export(&args.key).await {
-        return Err(usage(format!("{e:#}")));
+    if harness.find_export(&args.key).await.is_err() {
+        // The key is not repeated: a misplaced argument there may be a connection or a key.
+        let suggestion = closest_export(harness.runtime().manifest().await?, &args.key).map(|k| format!("; did you mean `{k}`?")).unwrap_or_default();
+        return Err(usage(format!("no export has the name given to `call`{suggestion} (`qlik-harness exports` lists them)")));
     }
     match harness.call(&args.key, &connection, &input).await? {
         Outcome::Ok(value) => {
@@ -191,38 +197,9 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// Keys a reader looks for first, in this order; others follow as they came.
-const KEY_ORDER: &[&str] = &[
-    "key", "witName", "interface", "label", "description", "version", "world", "allowedOutboundHosts", "type", "required",
-    "default", "options", "minimum", "maximum", "example", "dataSource", "comments", "oauth", "connections", "inputs",
-    "actions", "dataSources", "triggers", "examplePayload",
-];
-
-/// Orders the manifest's own objects by [`KEY_ORDER`]; example payloads stay as they are.
-fn ordered(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by_key(|k| KEY_ORDER.iter().position(|o| o == k).unwrap_or(KEY_ORDER.len()));
-            Value::Object(
-                keys.into_iter()
-                    .map(|k| (k.clone(), if k == "examplePayload" { map[k].clone() } else { ordered(&map[k]) }))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(ordered).collect()),
-        other => other.clone(),
-    }
-}
-
-/// The manifest as component.yaml text.
-pub fn manifest_yaml(manifest: &Value) -> anyhow::Result<String> {
-    Ok(format!("{YAML_HEADER}{}", serde_yaml::to_string(&ordered(manifest))?))
-}
-
 /// `manifest`: prints component.yaml.
 pub async fn manifest(component: Option<PathBuf>) -> anyhow::Result<i32> {
     let harness = harness(component, None, OutboundPolicy::default()).await?;
-    print!("{}", manifest_yaml(&harness.manifest().await?)?);
+    print!("{}", manifest_yaml(harness.runtime().manifest().await?)?);
     Ok(0)
 }

@@ -3,10 +3,10 @@
 //! component (fresh instance + one loopback GET), the same GET sent natively (same one-connection-
 //! per-request pattern), a `listSpaces` fetchAll over 1000 records, and their ratios.
 
-use crate::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
-use crate::runtime::{Harness, HarnessOptions, Outcome};
-use crate::sim::{self, SimConfig};
-use crate::sim_client;
+use qlik_harness::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
+use qlik_harness::sim::{self, SimConfig};
+use qlik_harness::sim_client;
+use qlik_harness::{Harness, HarnessOptions, Outcome};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -1,11 +1,11 @@
 //! `qlik-harness demo`: starts the simulated tenant in-process and walks through a realistic flow
 //! with the real component, printing what happens.
 
-use crate::cli::describe_error;
-use crate::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
-use crate::runtime::{Harness, HarnessOptions, Outcome};
-use crate::sim::{self, SimConfig};
-use crate::sim_client;
+use qlik_harness::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
+use qlik_harness::outcome::describe_error;
+use qlik_harness::sim::{self, SimConfig};
+use qlik_harness::sim_client;
+use qlik_harness::{Harness, HarnessOptions, Outcome};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
