@@ -74,6 +74,9 @@ pub struct HarnessOptions {
     /// wasmtime compile cache directory; the OS temp dir's `qlik-harness-cache` when `None`.
     /// Used when the component is first loaded in this process (see [`Runtime::shared`]).
     pub cache_dir: Option<PathBuf>,
+    /// Environment variables the component sees (WASI `environment`), e.g.
+    /// `QLIK_CONNECTOR_REQUEST_DEADLINE_MS` to shorten each request's deadline.
+    pub component_env: Vec<(String, String)>,
 }
 
 /// Per-call store state.
@@ -241,7 +244,7 @@ impl Runtime {
 
     async fn read_manifest(&self) -> anyhow::Result<Loaded> {
         // `manifest.get` does no I/O: no storage to share, every host denied.
-        let ctx = Ctx::new(KvStore::in_memory(), Arc::new(OutboundPolicy::default()), Default::default());
+        let ctx = Ctx::new(KvStore::in_memory(), Arc::new(OutboundPolicy::default()), Default::default(), &[]);
         let func = self.func_index("manifest", "get")?;
         let Val::String(text) = self.call_index(self.store(ctx), func, &[]).await? else { bail!("manifest.get returned no string") };
         let manifest: Value = serde_json::from_str(&text).context("manifest.get returned invalid JSON")?;
@@ -275,8 +278,8 @@ impl Runtime {
 }
 
 impl Ctx {
-    fn new(kv: KvStore, policy: Arc<OutboundPolicy>, log: Arc<Mutex<Vec<OutboundRecord>>>) -> Ctx {
-        Ctx { wasi: WasiCtx::builder().build(), http: WasiHttpCtx::new(), hooks: Hooks::new(policy, log), table: ResourceTable::new(), kv }
+    fn new(kv: KvStore, policy: Arc<OutboundPolicy>, log: Arc<Mutex<Vec<OutboundRecord>>>, env: &[(String, String)]) -> Ctx {
+        Ctx { wasi: WasiCtx::builder().envs(env).build(), http: WasiHttpCtx::new(), hooks: Hooks::new(policy, log), table: ResourceTable::new(), kv }
     }
 }
 
@@ -286,6 +289,7 @@ pub struct Harness {
     kv: KvStore,
     policy: Arc<OutboundPolicy>,
     log: Arc<Mutex<Vec<OutboundRecord>>>,
+    env: Arc<[(String, String)]>,
 }
 
 impl Harness {
@@ -294,7 +298,12 @@ impl Harness {
     pub fn new(options: HarnessOptions) -> anyhow::Result<Self> {
         let path = component_path(options.component.as_deref())?;
         let runtime = Runtime::shared(&path, options.cache_dir.as_deref())?;
-        Harness::with_runtime(runtime, options.state_dir.as_deref(), options.outbound)
+        Ok(Harness::with_runtime(runtime, options.state_dir.as_deref(), options.outbound)?.with_component_env(options.component_env))
+    }
+
+    /// The same harness, its component seeing these environment variables.
+    pub fn with_component_env(self, env: Vec<(String, String)>) -> Self {
+        Harness { env: env.into(), ..self }
     }
 
     /// A harness on a given runtime, with storage in `state_dir` (in memory when `None`).
@@ -303,7 +312,7 @@ impl Harness {
             Some(dir) => KvStore::in_dir(dir)?,
             None => KvStore::in_memory(),
         };
-        Ok(Harness { runtime, kv, policy: Arc::new(outbound), log: Default::default() })
+        Ok(Harness { runtime, kv, policy: Arc::new(outbound), log: Default::default(), env: Arc::new([]) })
     }
 
     /// The shared runtime.
@@ -322,7 +331,7 @@ impl Harness {
     }
 
     fn new_store(&self) -> Store<Ctx> {
-        self.runtime.store(Ctx::new(self.kv.clone(), self.policy.clone(), self.log.clone()))
+        self.runtime.store(Ctx::new(self.kv.clone(), self.policy.clone(), self.log.clone(), &self.env))
     }
 
     /// Instantiates the component once and drops it (for the benchmark).

@@ -29,6 +29,8 @@ pub struct EnvOptions {
     pub route: bool,
     /// Cap on the first-byte timeout.
     pub max_first_byte: Option<Duration>,
+    /// A shorter deadline for each whole request exchange (the component's host setting).
+    pub request_deadline: Option<Duration>,
 }
 
 /// One test's world.
@@ -136,16 +138,21 @@ impl Drop for Env {
 }
 
 fn harness(sim: &SimHandle, options: &EnvOptions) -> Harness {
-    let authority = sim.url().trim_start_matches("http://").to_string();
+    let route = || qlik_harness::outbound::parse_route_to(&sim.url()).expect("the simulator's address");
+    let component_env = options
+        .request_deadline
+        .map(|d| (qlik_connector::host::DEADLINE_ENV.to_string(), d.as_millis().to_string()))
+        .into_iter()
+        .collect();
     Harness::new(HarnessOptions {
-        component: None,
-        state_dir: options.state_dir.clone(),
         outbound: OutboundPolicy {
             allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).chain(["analytics.example.com".to_string()]).collect(),
-            route_to: options.route.then_some(authority),
+            route_to: options.route.then(route),
             max_first_byte_timeout: options.max_first_byte,
         },
-        cache_dir: None,
+        state_dir: options.state_dir.clone(),
+        component_env,
+        ..Default::default()
     })
     .expect("the component loads")
 }

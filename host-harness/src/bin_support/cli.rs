@@ -86,7 +86,7 @@ pub fn read_arg(value: &str) -> anyhow::Result<String> {
 }
 
 async fn harness(component: Option<PathBuf>, state_dir: Option<PathBuf>, outbound: OutboundPolicy) -> anyhow::Result<Harness> {
-    Harness::new(HarnessOptions { component, state_dir, outbound, cache_dir: None })
+    Harness::new(HarnessOptions { component, state_dir, outbound, ..Default::default() })
 }
 
 /// `exports`: prints every export as JSON.
