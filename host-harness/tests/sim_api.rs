@@ -971,6 +971,68 @@ async fn unknown_routes_and_wrong_methods() {
 }
 
 #[tokio::test]
+async fn route_table_ranks_literals_and_has_no_trailing_slash_alias() {
+    let sim = Sim::start().await;
+    sim.seed(json!({"resource": "spaces", "count": 2})).await;
+    // A trailing slash is not the collection: Qlik-shaped 404, not the list.
+    for target in ["/api/v1/spaces/", "/api/v1/users/", "/api/v1/spaces//", "/api/v1/spaces//x"] {
+        let r = sim.api("GET", target, None).await;
+        assert_eq!(r.status, 404, "{target}: {}", r.text());
+        assert!(r.json()["errors"][0]["code"].is_string(), "{target}");
+        assert!(r.json().get("data").is_none(), "{target}");
+    }
+    let trailing = sim.api("GET", "/api/v1/spaces/", None).await;
+    assert_spaces_error(&trailing, 404, "HTTP-404");
+    let users = sim.api("GET", "/api/v1/users/", None).await;
+    assert_eq!(users.json()["errors"][0]["status"], 404, "users-shaped error");
+
+    // The literal `/spaces/types` wins over `/spaces/{spaceId}`, for routing and for 405.
+    let types = sim.api("GET", "/api/v1/spaces/types", None).await;
+    assert_eq!(types.status, 200);
+    assert_eq!(types.json()["data"], json!(["shared", "managed", "data"]));
+    let wrong = sim.api("DELETE", "/api/v1/spaces/types", None).await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("GET"));
+    let wrong = sim.api("POST", "/api/v1/spaces/abc", None).await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("GET, PATCH, PUT, DELETE"));
+    let wrong = sim.api("GET", "/oauth/token", None).await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("POST"));
+
+    // Auth per route: the metadata and token endpoints are open, the REST API is not.
+    let open = sim.send("GET", "/.well-known/oauth-authorization-server", &[], b"").await;
+    assert_eq!(open.status, 200);
+    let closed = sim.send("GET", "/api/v1/spaces/types", &[], b"").await;
+    assert_eq!(closed.status, 401);
+
+    let routes = qlik_harness::sim::routes();
+    assert!(routes.contains(&("GET", "/api/v1/spaces/{spaceId}")), "{routes:?}");
+    assert!(routes.contains(&("POST", "/oauth/token")), "{routes:?}");
+}
+
+#[tokio::test]
+async fn rate_limit_tiers_follow_the_route_table() {
+    let sim = Sim::start().await;
+    sim.ctl("POST", "/__sim/config", json!({"rateLimits": {"tier1": 1000, "tier2": 1}}))
+        .await;
+    // Tier 2: writes and /oauth/token share one budget of 1 per minute.
+    let created = sim
+        .api("POST", "/api/v1/spaces", Some(json!({"name": "T", "type": "shared"})))
+        .await;
+    assert_eq!(created.status, 201);
+    let token = sim
+        .token_json(json!({"grant_type": "client_credentials", "client_id": "sim-client",
+                            "client_secret": "sim-client-secret"}))
+        .await;
+    assert_eq!(token.status, 429, "{}", token.text());
+    // Tier 1 reads, the metadata included, are not blocked.
+    assert_eq!(sim.api("GET", "/api/v1/spaces", None).await.status, 200);
+    let meta = sim.send("GET", "/.well-known/oauth-authorization-server", &[], b"").await;
+    assert_eq!(meta.status, 200);
+}
+
+#[tokio::test]
 async fn seeding_is_deterministic_and_reset_restores_a_fresh_tenant() {
     let a = Sim::start().await;
     let b = Sim::start().await;

@@ -91,6 +91,12 @@ impl SimHandle {
     }
 }
 
+/// The tenant's routes as (method, path pattern), e.g. `("GET", "/api/v1/spaces/{spaceId}")`,
+/// in the order of the simulator's route table. The control API under `/__sim/` is not listed.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    router::table()
+}
+
 /// Starts the simulator on the current tokio runtime, bound to 127.0.0.1 only.
 pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
     let listener = TcpListener::bind(("127.0.0.1", config.port))

@@ -47,6 +47,11 @@ impl Ctx {
         }
     }
 
+    /// The path's segments after the leading `/` (`/a/b/` gives `a`, `b`, ``).
+    pub fn segments(&self) -> Vec<String> {
+        self.path.split('/').skip(1).map(str::to_string).collect()
+    }
+
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query
