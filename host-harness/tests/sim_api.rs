@@ -1129,3 +1129,59 @@ async fn shutdown_stops_the_server() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn path_segments_are_percent_decoded_one_by_one() {
+    let sim = Sim::start().await;
+    let ids = sim
+        .seed(json!({"resource": "spaces", "records": [
+            {"id": "a b", "name": "Spaced"}, {"id": "a/b", "name": "Slashed"}, {"id": "é", "name": "Accented"}]}))
+        .await;
+    assert_eq!(ids, ["a b", "a/b", "é"]);
+    let spaced = sim.api("GET", "/api/v1/spaces/a%20b", None).await;
+    assert_eq!(spaced.status, 200, "{}", spaced.text());
+    assert_eq!(spaced.json()["name"], "Spaced");
+    // An encoded slash stays inside its segment: the record "a/b", not the path a, b.
+    let slashed = sim.api("GET", "/api/v1/spaces/a%2Fb", None).await;
+    assert_eq!(slashed.status, 200, "{}", slashed.text());
+    assert_eq!(slashed.json()["name"], "Slashed");
+    let lower = sim.api("GET", "/api/v1/spaces/a%2fb", None).await;
+    assert_eq!(lower.json()["name"], "Slashed");
+    let unsplit = sim.api("GET", "/api/v1/spaces/a/b", None).await;
+    assert_spaces_error(&unsplit, 404, "HTTP-404");
+    assert!(unsplit.json()["errors"][0]["detail"].as_str().unwrap().starts_with("No route"));
+    let accented = sim.api("GET", "/api/v1/spaces/%C3%A9", None).await;
+    assert_eq!(accented.json()["name"], "Accented");
+    let deleted = sim.api("DELETE", "/api/v1/spaces/a%2Fb", None).await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(sim.api("GET", "/api/v1/spaces/a%2Fb", None).await.status, 404);
+
+    // Generated ids and literal segments are found encoded, too.
+    let real = sim.seed(json!({"resource": "spaces", "count": 1})).await.remove(0);
+    let encoded = format!("%{:02X}{}", real.as_bytes()[0], &real[1..]);
+    let found = sim.api("GET", &format!("/api/v1/spaces/{encoded}"), None).await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    assert_eq!(found.json()["id"], real.as_str());
+    let types = sim.api("GET", "/api/v1/spaces/%74ypes", None).await;
+    assert_eq!(types.json()["data"], json!(["shared", "managed", "data"]));
+    // `types/x` is one segment: a space id that does not exist, not a route miss.
+    let not_types = sim.api("GET", "/api/v1/spaces/types%2Fx", None).await;
+    assert_spaces_error(&not_types, 404, "HTTP-404");
+    let detail = not_types.json()["errors"][0]["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("'types/x'"), "{detail}");
+
+    let users = sim
+        .seed(json!({"resource": "users", "records": [{"id": "u 1", "name": "Una"}]}))
+        .await;
+    assert_eq!(users, ["u 1"]);
+    let user = sim.api("GET", "/api/v1/users/u%201", None).await;
+    assert_eq!(user.json()["name"], "Una");
+    let missing = sim.api("GET", "/api/v1/users/u%2F1", None).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json()["errors"][0]["code"], "USERS-7");
+
+    // A fault posted with a decoded path matches the encoded request.
+    sim.ctl("POST", "/__sim/faults", json!({"path": "/api/v1/users/u 1", "status": 503}))
+        .await;
+    assert_eq!(sim.api("GET", "/api/v1/users/u%201", None).await.status, 503);
+}

@@ -92,6 +92,7 @@ struct SeedRequest {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SeedSpace {
+    id: Option<String>,
     name: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -104,6 +105,7 @@ struct SeedSpace {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SeedUser {
+    id: Option<String>,
     name: Option<String>,
     email: Option<String>,
     subject: Option<String>,
@@ -147,6 +149,7 @@ fn seed_spaces(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String>
             Default::default()
         };
         let new = NewSpace {
+            id: r.id,
             name: r.name.unwrap_or(generated_name),
             kind: r
                 .kind
@@ -164,6 +167,7 @@ fn seed_spaces(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String>
             .clone()
             .unwrap_or_else(|| st.gen.pick(SPACE_TYPES).to_string());
         let new = NewSpace {
+            id: None,
             name,
             kind,
             description,
@@ -204,6 +208,7 @@ fn seed_users(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String> 
             Default::default()
         };
         let new = NewUser {
+            id: r.id,
             name: r.name.unwrap_or(generated_name),
             email: r.email.unwrap_or(generated_email),
             subject: r.subject,

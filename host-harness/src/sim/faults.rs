@@ -71,11 +71,16 @@ impl Fault {
         Ok(())
     }
 
-    fn matches(&self, method: &str, path: &str) -> bool {
+    /// Whether the fault applies to a request; `path` matches the path as sent or
+    /// percent-decoded.
+    fn matches(&self, method: &str, path: &str, decoded_path: &str) -> bool {
         self.method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self.path.as_deref().is_none_or(|p| p == path)
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|p| p == path || p == decoded_path)
     }
 }
 
@@ -102,9 +107,13 @@ impl FaultQueue {
         Ok(added)
     }
 
-    /// Takes one use of the first pending fault matching the request.
-    pub fn take(&mut self, method: &str, path: &str) -> Option<Fault> {
-        let index = self.pending.iter().position(|f| f.matches(method, path))?;
+    /// Takes one use of the first pending fault matching the request (its path as sent and
+    /// percent-decoded).
+    pub fn take(&mut self, method: &str, path: &str, decoded_path: &str) -> Option<Fault> {
+        let index = self
+            .pending
+            .iter()
+            .position(|f| f.matches(method, path, decoded_path))?;
         let fault = &mut self.pending[index];
         fault.count -= 1;
         let hit = Fault {

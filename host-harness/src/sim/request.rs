@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
+use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
 /// One request, with its body already read.
@@ -47,9 +48,22 @@ impl Ctx {
         }
     }
 
-    /// The path's segments after the leading `/` (`/a/b/` gives `a`, `b`, ``).
+    /// The path's segments after the leading `/`, each percent-decoded on its own (`/a/b%2Fc/`
+    /// gives `a`, `b/c`, ``): an encoded `/` stays inside its segment. Bytes that do not decode
+    /// to UTF-8 become U+FFFD, so they match no literal and no record.
     pub fn segments(&self) -> Vec<String> {
-        self.path.split('/').skip(1).map(str::to_string).collect()
+        self.path
+            .split('/')
+            .skip(1)
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect()
+    }
+
+    /// The whole path percent-decoded (for matching faults posted with a decoded path).
+    pub fn decoded_path(&self) -> String {
+        percent_decode_str(&self.path)
+            .decode_utf8_lossy()
+            .into_owned()
     }
 
     /// The first value of query parameter `name`.

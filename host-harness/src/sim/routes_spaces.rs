@@ -26,6 +26,8 @@ const NAME_FORBIDDEN: &[char] = &['"', '*', '?', '<', '>', '/', '|', '\\', ':'];
 /// Fields of a space to create.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NewSpace {
+    /// A given id (seeding); `None` generates one.
+    pub id: Option<String>,
     pub name: String,
     pub kind: String,
     pub description: String,
@@ -104,6 +106,7 @@ fn compare(a: &Space, b: &Space, field: &str) -> Ordering {
 pub(crate) fn create(st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let body = json_object(ctx)?;
     let new = NewSpace {
+        id: None,
         name: required_str(&body, "name")?,
         kind: required_str(&body, "type")?,
         description: optional_str(&body, "description")?.unwrap_or_default(),
@@ -124,10 +127,15 @@ pub(crate) fn insert(st: &mut State, new: NewSpace) -> Result<Space, ApiError> {
     if st.space_name_taken(&new.name, None) {
         return Err(name_conflict(&new.name));
     }
+    if let Some(id) = &new.id {
+        if id.is_empty() || st.space_index(id).is_some() {
+            return Err(ApiError::bad_request(format!("space id {id:?} is empty or taken")));
+        }
+    }
     let now = st.now();
     let admin = st.admin_id.clone();
     let space = Space {
-        id: st.new_id(),
+        id: new.id.unwrap_or_else(|| st.new_id()),
         name: new.name,
         kind: new.kind,
         description: new.description,

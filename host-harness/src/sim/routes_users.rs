@@ -35,6 +35,8 @@ const USER_ROLE: (&str, &str, &str) = ("5f8e3a1b2c4d6e8f0a1b2c02", "SharedSpaceC
 /// Fields of a user to create by seeding.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NewUser {
+    /// A given id (seeding); `None` generates one.
+    pub id: Option<String>,
     pub name: String,
     pub email: String,
     pub subject: Option<String>,
@@ -132,8 +134,13 @@ pub(crate) fn insert(st: &mut State, new: NewUser) -> Result<User, String> {
             USER_STATUSES.join(", ")
         ));
     }
+    if let Some(id) = &new.id {
+        if id.is_empty() || st.user(id).is_some() {
+            return Err(format!("user id {id:?} is empty or taken"));
+        }
+    }
     let now = st.now();
-    let id = st.new_id();
+    let id = new.id.unwrap_or_else(|| st.new_id());
     let user = User {
         subject: new.subject.unwrap_or_else(|| format!("sim|{id}")),
         id,

@@ -115,7 +115,9 @@ async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBo
 fn arrive(shared: &Shared, ctx: &Ctx) -> (u64, Option<Fault>) {
     let mut st = lock(shared);
     let seq = st.log.begin(ctx);
-    let fault = st.faults.take(ctx.method.as_str(), &ctx.path);
+    let fault = st
+        .faults
+        .take(ctx.method.as_str(), &ctx.path, &ctx.decoded_path());
     if let Some(fault) = &fault {
         st.log.note_fault(seq, fault);
     }
