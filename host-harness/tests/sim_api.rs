@@ -1254,3 +1254,60 @@ fn percent_decode(raw: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+#[tokio::test]
+async fn a_frozen_clock_moves_only_by_advance_and_resumes_from_where_it_stands() {
+    let sim = Sim::start().await;
+    let running = sim.ctl("GET", "/__sim/clock", Value::Null).await;
+    assert_eq!(running["frozen"], false);
+    sim.ctl("POST", "/__sim/config", json!({"tokenLifetimeSeconds": 60}))
+        .await;
+
+    let frozen = sim.ctl("POST", "/__sim/clock", json!({"freeze": true})).await;
+    assert_eq!(frozen["frozen"], true);
+    let at = parse_rfc3339(&frozen["now"]);
+    // Real time passes (the timestamps have millisecond resolution); simulated time does not.
+    tokio::time::sleep(Duration::from_millis(25)).await;
+    let still = sim.ctl("GET", "/__sim/clock", Value::Null).await;
+    assert_eq!(still["now"], frozen["now"]);
+    assert_eq!(still["frozen"], true);
+    let created = sim
+        .api("POST", "/api/v1/spaces", Some(json!({"name": "Tie", "type": "shared"})))
+        .await;
+    assert_eq!(parse_rfc3339(&created.json()["createdAt"]), at);
+    assert_eq!(
+        httpdate::parse_http_date(created.header("date").unwrap()).unwrap(),
+        SystemTime::UNIX_EPOCH + Duration::from_secs(at.timestamp() as u64)
+    );
+
+    // Token expiry at an exact instant: valid one millisecond before, expired at it.
+    let token = format!("Bearer {}", sim.client_credentials().await);
+    let moved = sim
+        .ctl("POST", "/__sim/clock", json!({"advanceSeconds": 59.999}))
+        .await;
+    assert_eq!(moved["frozen"], true);
+    assert_eq!(parse_rfc3339(&moved["now"]), at + chrono::Duration::milliseconds(59_999));
+    assert_eq!(sim.api_as(&token, "GET", "/api/v1/spaces", None).await.status, 200);
+    sim.ctl("POST", "/__sim/clock", json!({"advanceSeconds": 0.001}))
+        .await;
+    assert_eq!(sim.api_as(&token, "GET", "/api/v1/spaces", None).await.status, 401);
+    let skewed = sim.ctl("POST", "/__sim/clock", json!({"advanceSeconds": 90})).await;
+    let target = at + chrono::Duration::seconds(150);
+    assert_eq!(parse_rfc3339(&skewed["now"]), target);
+
+    let resumed = sim.ctl("POST", "/__sim/clock", json!({"freeze": false})).await;
+    assert_eq!(resumed["frozen"], false);
+    tokio::time::sleep(Duration::from_millis(25)).await;
+    let later = parse_rfc3339(&sim.ctl("GET", "/__sim/clock", Value::Null).await["now"]);
+    assert!(later > target, "running again: {later} after {target}");
+    assert!(
+        later < target + chrono::Duration::seconds(60),
+        "resumed from the frozen instant, not from real time: {later}"
+    );
+
+    sim.ctl("POST", "/__sim/clock", json!({"freeze": true})).await;
+    sim.ctl("POST", "/__sim/reset", Value::Null).await;
+    assert_eq!(sim.ctl("GET", "/__sim/clock", Value::Null).await["frozen"], false);
+    let empty = sim.send("POST", "/__sim/clock", &[], b"{}").await;
+    assert_eq!(empty.status, 400);
+}

@@ -273,7 +273,7 @@ fn clock_json(st: &State) -> Value {
     } else {
         json!(offset)
     };
-    json!({ "now": rfc3339(st.now()), "offsetSeconds": offset })
+    json!({ "now": rfc3339(st.now()), "offsetSeconds": offset, "frozen": st.clock.is_frozen() })
 }
 
 fn get_clock(st: &mut State, _: &Ctx) -> Result<(StatusCode, Value), String> {
@@ -285,13 +285,21 @@ fn get_clock(st: &mut State, _: &Ctx) -> Result<(StatusCode, Value), String> {
 struct ClockRequest {
     advance_seconds: Option<f64>,
     skew_seconds: Option<f64>,
+    freeze: Option<bool>,
 }
 
-/// POST /__sim/clock: `skewSeconds` sets the offset, `advanceSeconds` adds to it (both: skew first).
+/// POST /__sim/clock: `freeze` stops (`true`) or resumes (`false`) the clock, `skewSeconds`
+/// sets the offset, `advanceSeconds` adds to it (in that order). A frozen clock moves only by
+/// `skewSeconds` / `advanceSeconds` and resumes from where it stands.
 fn set_clock(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
     let req: ClockRequest = parse(ctx)?;
-    if req.advance_seconds.is_none() && req.skew_seconds.is_none() {
-        return Err("give advanceSeconds or skewSeconds".into());
+    if req.advance_seconds.is_none() && req.skew_seconds.is_none() && req.freeze.is_none() {
+        return Err("give freeze, advanceSeconds or skewSeconds".into());
+    }
+    match req.freeze {
+        Some(true) => st.clock.freeze(),
+        Some(false) => st.clock.unfreeze(),
+        None => {}
     }
     if let Some(skew) = req.skew_seconds {
         st.clock.set_skew(skew);
