@@ -1311,3 +1311,94 @@ async fn a_frozen_clock_moves_only_by_advance_and_resumes_from_where_it_stands()
     let empty = sim.send("POST", "/__sim/clock", &[], b"{}").await;
     assert_eq!(empty.status, 400);
 }
+
+#[tokio::test]
+async fn users_scim_filter_searches_all_users_and_keeps_paging() {
+    let sim = Sim::start().await;
+    sim.seed(json!({"resource": "users", "count": 2099})).await;
+    let needle = sim
+        .seed(json!({"resource": "users", "records": [
+            {"name": "Zed Needle", "email": "needle@example.com"},
+            {"name": "Say \"Hi\" \\ There", "email": "quote@example.com", "status": "invited"}]}))
+        .await;
+    let encode = |filter: &str| {
+        url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
+    };
+    let sim_ref = &sim;
+    let list = |filter: &str| {
+        let target = format!("/api/v1/users?limit=100&filter={}", encode(filter));
+        async move { sim_ref.api("GET", &target, None).await }
+    };
+
+    let found = list(r#"name co "needle" or email co "needle""#).await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    let found = found.json();
+    assert_eq!(found["data"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["data"][0]["id"], needle[0].as_str());
+    assert!(found["links"]["next"].is_null());
+    for same in [
+        r#"NAME CO "NEEDLE""#,
+        r#"email eq "Needle@Example.com""#,
+        r#"name sw "zed n" and status eq "active""#,
+        r#"(email sw "needle@" or name eq "nobody") and (status eq "active" or status eq "disabled")"#,
+    ] {
+        let r = list(same).await.json();
+        assert_eq!(r["data"].as_array().unwrap().len(), 1, "{same}: {r}");
+        assert_eq!(r["data"][0]["email"], "needle@example.com", "{same}");
+    }
+    let by_id = list(&format!(r#"id eq "{}""#, needle[0])).await.json();
+    assert_eq!(by_id["data"][0]["name"], "Zed Needle");
+
+    // A value with escaped quotes and a backslash.
+    let quoted = list(r#"name eq "say \"hi\" \\ there""#).await;
+    assert_eq!(quoted.status, 200, "{}", quoted.text());
+    assert_eq!(quoted.json()["data"][0]["id"], needle[1].as_str());
+    assert_eq!(list(r#"name co "\"hi\"" and status eq "invited""#).await.json()["data"][0]["id"], needle[1].as_str());
+    assert_eq!(list(r#"name co "nobody at all""#).await.json()["data"], json!([]));
+
+    for bad in [
+        r#"name co "needle"#,
+        r#"name co needle"#,
+        r#"name co "a" or"#,
+        r#"(name co "a""#,
+        r#"status co "act""#,
+        r#"name ne "a""#,
+        r#"name eq "Bob" or name eq "Alice" and (status eq "active")"#,
+        "",
+    ] {
+        let r = list(bad).await;
+        assert_eq!(r.status, 400, "{bad:?}: {}", r.text());
+        let body = r.json();
+        assert_eq!(body["errors"][0]["code"], "HTTP-400", "{body}");
+        assert_eq!(body["errors"][0]["status"], 400, "{body}");
+        assert_eq!(body["errors"][0]["source"]["parameter"], "filter", "{body}");
+        assert!(body["traceId"].is_string());
+    }
+    let combined = sim
+        .api("GET", &format!("/api/v1/users?status=active&filter={}", encode(r#"name co "a""#)), None)
+        .await;
+    assert_eq!(combined.status, 400, "filter cannot be combined with deprecated parameters");
+
+    // Paging links keep the filter, percent-encoded, and the next page stays filtered.
+    let filter = r#"email co "@example.com" and name sw "a""#;
+    let target = format!("/api/v1/users?limit=7&totalResults=true&filter={}", encode(filter));
+    let page1 = sim.api("GET", &target, None).await.json();
+    let total = page1["totalResults"].as_u64().unwrap();
+    assert!(total > 14, "{total}");
+    let next = page1["links"]["next"]["href"].as_str().unwrap();
+    assert!(
+        next.contains("filter=email%20co%20%22%40example.com%22%20and%20name%20sw%20%22a%22"),
+        "{next}"
+    );
+    let page2 = sim.api("GET", next.trim_start_matches(&sim.url()), None).await.json();
+    assert_eq!(page2["totalResults"], total);
+    let names: Vec<&str> = page1["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(page2["data"].as_array().unwrap())
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 14);
+    assert!(names.iter().all(|n| n.to_lowercase().starts_with('a')), "{names:?}");
+}

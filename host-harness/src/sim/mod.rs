@@ -18,6 +18,7 @@ mod request;
 mod router;
 mod routes_spaces;
 mod routes_users;
+mod scim;
 mod server;
 mod state;
 

@@ -1,4 +1,4 @@
-//! `/api/v1/users`: list (cursor paging), get, and `/users/me` (301 to the caller's record).
+//! `/api/v1/users`: list (cursor paging, SCIM `filter`), get, and `/users/me` (301 to the caller's record).
 
 use http::StatusCode;
 use serde_json::{json, Value};
@@ -7,6 +7,7 @@ use super::clock::rfc3339;
 use super::errors::ApiError;
 use super::paging::{self, LimitRule};
 use super::reply::Reply;
+use super::scim::Filter;
 use super::request::Ctx;
 use super::state::{Resource, State, User};
 
@@ -47,10 +48,16 @@ pub(crate) struct NewUser {
 pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let (field, desc) = paging::parse_sort(ctx, SORT_FIELDS)?.unwrap_or(("name".into(), false));
     let total_results = parse_bool(ctx, "totalResults")?;
+    let filter = parse_filter(ctx)?;
     let mut matching: Vec<&User> = st
         .users
         .iter()
         .filter(|u| deprecated_filters_accept(ctx, u))
+        .filter(|u| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&|attr| filter_values(u, attr)))
+        })
         .collect();
     paging::sort_records(&mut matching, desc, |a, b| {
         sort_key(st, a, &field).cmp(&sort_key(st, b, &field)).then_with(|| a.id.cmp(&b.id))
@@ -62,6 +69,61 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
         body["totalResults"] = json!(matching.len());
     }
     Ok(Reply::json(StatusCode::OK, &body))
+}
+
+/// Query parameters the users API marks deprecated; `filter` cannot be combined with them.
+const DEPRECATED_PARAMS: &[&str] = &[
+    "email",
+    "status",
+    "subject",
+    "role",
+    "tenantId",
+    "sortBy",
+    "sortOrder",
+    "startingAfter",
+    "endingBefore",
+];
+
+/// Parses `filter` (SCIM, see [`scim`]); a malformed one, or one combined with a deprecated
+/// parameter, is a 400 pointing at `filter`.
+fn parse_filter(ctx: &Ctx) -> Result<Option<Filter>, ApiError> {
+    let Some(raw) = ctx.param("filter") else {
+        return Ok(None);
+    };
+    let bad = |detail: String| ApiError::bad_request(detail).param("filter");
+    if let Some(old) = DEPRECATED_PARAMS.iter().find(|p| ctx.param(p).is_some()) {
+        return Err(bad(format!(
+            "filter cannot be combined with the deprecated parameter {old}"
+        )));
+    }
+    Filter::parse(raw)
+        .map(Some)
+        .map_err(|e| bad(format!("invalid filter: {e}")))
+}
+
+/// A user's values of a (lowercase) filter attribute.
+fn filter_values(u: &User, attr: &str) -> Vec<String> {
+    let (role_id, role_name, _) = role(u);
+    let one = |v: &str| vec![v.to_string()];
+    match attr {
+        "id" => one(&u.id),
+        "subject" => one(&u.subject),
+        "name" => one(&u.name),
+        "email" => one(&u.email),
+        "status" => one(&u.status),
+        "assignedroles.id" => one(role_id),
+        "assignedroles.name" => one(role_name),
+        // No simulated user has a client id, groups or scopes.
+        _ => Vec::new(),
+    }
+}
+
+fn role(u: &User) -> (&'static str, &'static str, &'static str) {
+    if u.admin {
+        ADMIN_ROLE
+    } else {
+        USER_ROLE
+    }
 }
 
 /// The deprecated exact-match filters `email`, `status` and `subject`.
@@ -158,7 +220,7 @@ pub(crate) fn insert(st: &mut State, new: NewUser) -> Result<User, String> {
 
 /// The `User` record as Qlik returns it.
 pub(crate) fn to_json(st: &State, u: &User) -> Value {
-    let (role_id, role_name, level) = if u.admin { ADMIN_ROLE } else { USER_ROLE };
+    let (role_id, role_name, level) = role(u);
     json!({
         "id": u.id,
         "tenantId": st.tenant_id,
