@@ -1402,3 +1402,146 @@ async fn users_scim_filter_searches_all_users_and_keeps_paging() {
     assert_eq!(names.len(), 14);
     assert!(names.iter().all(|n| n.to_lowercase().starts_with('a')), "{names:?}");
 }
+
+#[tokio::test]
+async fn faults_set_location_and_raw_bodies() {
+    let sim = Sim::start().await;
+    let id = sim.seed(json!({"resource": "spaces", "count": 1})).await.remove(0);
+    let space_path = format!("/api/v1/spaces/{id}");
+    sim.ctl("POST", "/__sim/faults", json!({"faults": [
+        {"method": "DELETE", "path": space_path, "status": 302, "location": "https://other.example.com/moved"},
+        {"path": "/api/v1/users", "status": 400, "rawBody": "{\"errors\":[{\"title\":\"bad key sim-api-key\"}]}"},
+        {"path": "/api/v1/users/me", "status": 502, "rawBody": "<html>gateway sim-api-key</html>", "contentType": "text/html"},
+        {"path": "/api/v1/spaces", "rawBody": "{\"data\": \"replaced\"}"},
+    ]}))
+    .await;
+
+    let moved = sim.api("DELETE", &space_path, None).await;
+    assert_eq!(moved.status, 302);
+    assert_eq!(moved.header("location"), Some("https://other.example.com/moved"));
+    assert_eq!(moved.json()["errors"][0]["code"], "HTTP-302");
+    assert_eq!(sim.api("GET", &space_path, None).await.status, 200, "the DELETE did not run");
+
+    let echoed = sim.api("GET", "/api/v1/users", None).await;
+    assert_eq!(echoed.status, 400);
+    assert_eq!(echoed.header("content-type"), Some("application/json"));
+    assert_eq!(echoed.text(), "{\"errors\":[{\"title\":\"bad key sim-api-key\"}]}");
+    let html = sim.api("GET", "/api/v1/users/me", None).await;
+    assert_eq!(html.status, 502);
+    assert_eq!(html.header("content-type"), Some("text/html"));
+    assert_eq!(html.text(), "<html>gateway sim-api-key</html>");
+    // Without a status the request runs and only its body is replaced.
+    let replaced = sim.api("GET", "/api/v1/spaces", None).await;
+    assert_eq!(replaced.status, 200);
+    assert_eq!(replaced.json(), json!({"data": "replaced"}));
+
+    let log = sim.ctl("GET", "/__sim/requests", Value::Null).await;
+    let notes: Vec<Value> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["fault"].clone())
+        .collect();
+    assert_eq!(notes[0]["location"], "https://other.example.com/moved");
+    assert!(notes[1].is_null(), "the GET after the fault ran normally");
+    assert_eq!(notes[2]["body"], "raw", "a raw body counts as a body fault: {}", notes[2]);
+    assert_eq!(notes[3]["contentType"], "text/html");
+    assert_eq!(notes[4]["rawBody"], "{\"data\": \"replaced\"}");
+    assert_eq!(log["requests"][4]["response"]["body"], json!({"data": "replaced"}));
+
+    for bad in [
+        json!({"location": "https://x.example.com/"}),
+        json!({"status": 302, "location": "bad\nvalue"}),
+        json!({"status": 400, "contentType": "text/plain"}),
+        json!({"body": "raw"}),
+        json!({"body": "malformed", "rawBody": "x"}),
+        json!({"body": "truncated", "dripMs": 5}),
+        json!({"body": "drip", "dripBytes": 0}),
+        json!({"body": "drip", "dripMs": 3_600_000}),
+        json!({"drop": true, "status": 500}),
+    ] {
+        let r = sim.send("POST", "/__sim/faults", &[], bad.to_string().as_bytes()).await;
+        assert_eq!(r.status, 400, "{bad} -> {}", r.text());
+        assert!(r.json()["error"].is_string());
+    }
+    assert_eq!(sim.ctl("GET", "/__sim/faults", Value::Null).await["faults"], json!([]));
+}
+
+/// Sends a GET and reads the response head; returns the stream, the declared Content-Length
+/// and the body bytes that came with the head.
+async fn open_get(sim: &Sim, target: &str) -> (TcpStream, usize, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let authority = sim.url().trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&authority).await.unwrap();
+    let head = format!(
+        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        sim.bearer()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let split = loop {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the head: {}", String::from_utf8_lossy(&raw));
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .expect("a Content-Length")
+        .trim()
+        .parse()
+        .unwrap();
+    (stream, length, raw[split + 4..].to_vec())
+}
+
+#[tokio::test]
+async fn drip_fault_sends_the_head_at_once_and_the_body_a_byte_at_a_time() {
+    use tokio::io::AsyncReadExt;
+    let sim = Sim::start().await;
+    sim.seed(json!({"resource": "spaces", "count": 3})).await;
+    let normal = sim.api("GET", "/api/v1/spaces", None).await.json();
+
+    // Slow enough that the body cannot be complete right after the head (30 × 200 ms).
+    sim.ctl("POST", "/__sim/faults", json!({"path": "/api/v1/spaces", "body": "drip", "dripMs": 200}))
+        .await;
+    let (mut stream, length, mut body) = open_get(&sim, "/api/v1/spaces").await;
+    assert!(length > 30, "{length}");
+    assert!(body.len() < length, "the body is incomplete when the head arrives");
+    let mut buf = [0u8; 4096];
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(n >= 1, "dripped bytes follow");
+    body.extend_from_slice(&buf[..n]);
+    assert!(body.len() < length, "still incomplete after the next read ({} of {length})", body.len());
+    drop(stream);
+
+    // A short drip ends with the whole, valid body.
+    sim.ctl("POST", "/__sim/faults", json!({"body": "drip", "dripMs": 10, "dripBytes": 4}))
+        .await;
+    let (mut stream, length, mut body) = open_get(&sim, "/api/v1/spaces").await;
+    let mut reads = 0;
+    loop {
+        let n = stream.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        reads += 1;
+        body.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(body.len(), length);
+    assert!(reads >= 2, "the body came in pieces");
+    let dripped: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(dripped["data"], normal["data"]);
+
+    let log = sim.ctl("GET", "/__sim/requests", Value::Null).await;
+    let requests = log["requests"].as_array().unwrap();
+    assert_eq!(requests[1]["fault"]["body"], "drip");
+    assert_eq!(requests[1]["fault"]["dripMs"], 200);
+    assert_eq!(requests[2]["fault"]["dripBytes"], 4);
+    assert_eq!(requests[2]["response"]["status"], 200);
+}

@@ -86,6 +86,8 @@ enum Wire {
     Truncated,
     /// Replaced by a streamed body of this many bytes.
     Oversized(usize),
+    /// The first `bytes` bytes one at a time, `every` apart, then the rest.
+    Drip { every: Duration, bytes: usize },
 }
 
 async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBody>, Dropped> {
@@ -125,31 +127,42 @@ fn arrive(shared: &Shared, ctx: &Ctx) -> (u64, Option<Fault>) {
 }
 
 /// The response to a tenant request under `fault`; `None` drops the connection. Status faults
-/// answer without running the request; body faults run it, then corrupt its body.
+/// answer without running the request; other faults run it, then change its status, headers
+/// or body.
 fn respond(st: &mut State, ctx: &Ctx, fault: Option<&Fault>) -> Option<Prepared> {
-    let whole = |reply| {
-        Some(Prepared {
-            reply,
-            wire: Wire::Whole,
-        })
-    };
     let Some(fault) = fault else {
-        return whole(router::handle(st, ctx));
+        return Some(Prepared {
+            reply: router::handle(st, ctx),
+            wire: Wire::Whole,
+        });
     };
     if fault.drop {
         return None;
     }
-    match (fault.body, fault.status) {
-        (Some(kind), status) => Some(corrupt(router::handle(st, ctx), kind, status)),
-        (None, Some(_)) => whole(faults::status_reply(fault, &ctx.path, &ctx.trace_id)),
-        (None, None) => whole(router::handle(st, ctx)),
-    }
+    let mut reply = if fault.replaces_request() {
+        faults::status_reply(fault, &ctx.path, &ctx.trace_id)
+    } else {
+        router::handle(st, ctx)
+    };
+    fault.dress(&mut reply);
+    Some(match fault.body {
+        None | Some(BodyFault::Raw) => Prepared {
+            reply,
+            wire: Wire::Whole,
+        },
+        Some(BodyFault::Drip) => {
+            let (every, bytes) = fault.drip().unwrap_or_default();
+            reply.set_header("content-length", reply.body.len().to_string());
+            Prepared {
+                reply,
+                wire: Wire::Drip { every, bytes },
+            }
+        }
+        Some(kind) => corrupt(reply, kind),
+    })
 }
 
-fn corrupt(mut reply: Reply, kind: BodyFault, status: Option<u16>) -> Prepared {
-    if let Some(status) = status.and_then(|s| http::StatusCode::from_u16(s).ok()) {
-        reply.status = status;
-    }
+fn corrupt(mut reply: Reply, kind: BodyFault) -> Prepared {
     match kind {
         BodyFault::Malformed => {
             reply.body = Bytes::from_static(faults::MALFORMED_BODY.as_bytes());
@@ -179,6 +192,10 @@ fn corrupt(mut reply: Reply, kind: BodyFault, status: Option<u16>) -> Prepared {
                 wire: Wire::Oversized(faults::OVERSIZED_BYTES),
             }
         }
+        BodyFault::Drip | BodyFault::Raw => Prepared {
+            reply,
+            wire: Wire::Whole,
+        },
     }
 }
 
@@ -194,6 +211,7 @@ fn send(reply: Reply, wire: Wire) -> Response<SimBody> {
         Wire::Whole => SimBody::full(reply.body.clone()),
         Wire::Truncated => SimBody::truncated(reply.body.clone()),
         Wire::Oversized(bytes) => SimBody::oversized(bytes),
+        Wire::Drip { every, bytes } => SimBody::drip(reply.body.clone(), every, bytes),
     };
     let mut response = Response::new(body);
     *response.status_mut() = reply.status;
