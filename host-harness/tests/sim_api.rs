@@ -1545,3 +1545,85 @@ async fn drip_fault_sends_the_head_at_once_and_the_body_a_byte_at_a_time() {
     assert_eq!(requests[2]["fault"]["dripBytes"], 4);
     assert_eq!(requests[2]["response"]["status"], 200);
 }
+
+#[tokio::test]
+async fn long_targets_get_414_and_large_headers_431_with_qlik_bodies() {
+    let sim = Sim::start().await;
+    // 100,000 characters: beyond what hyper itself would parse.
+    for (target, api_status) in [
+        (format!("/api/v1/spaces/{}", "a".repeat(100_000)), None),
+        (format!("/api/v1/users?filter={}", "b".repeat(20_000)), Some(414)),
+    ] {
+        let r = sim.api("GET", &target, None).await;
+        assert_eq!(r.status, 414, "{}", r.text());
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(r.header("connection"), Some("close"));
+        let body = r.json();
+        assert_eq!(body["errors"][0]["code"], "HTTP-414", "{body}");
+        assert!(body["errors"][0]["detail"].as_str().unwrap().contains("16384"));
+        assert_eq!(body["errors"][0]["status"].as_u64(), api_status, "shaped per API: {body}");
+        assert!(body["traceId"].is_string());
+    }
+    let at_limit = format!("/api/v1/spaces/{}", "c".repeat(16_384 - "/api/v1/spaces/".len()));
+    assert_eq!(sim.api("GET", &at_limit, None).await.status, 404, "a target of 16384 bytes is served");
+
+    let big = "x".repeat(33_000);
+    let r = sim
+        .send("GET", "/api/v1/spaces", &[("Authorization", &sim.bearer()), ("X-Big", &big)], b"")
+        .await;
+    assert_eq!(r.status, 431, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["code"], "HTTP-431");
+    let fine = "x".repeat(30_000);
+    let r = sim
+        .send("GET", "/api/v1/spaces", &[("Authorization", &sim.bearer()), ("X-Big", &fine)], b"")
+        .await;
+    assert_eq!(r.status, 200, "30 kB of headers are fine");
+    // A refused request with a body: the body is read, the answer still arrives.
+    let body = vec![b'{'; 50_000];
+    let r = sim
+        .send("POST", "/api/v1/spaces", &[("Authorization", &sim.bearer()), ("X-Big", &big)], &body)
+        .await;
+    assert_eq!(r.status, 431);
+
+    let log = sim.ctl("GET", "/__sim/requests", Value::Null).await;
+    let statuses: Vec<i64> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["response"]["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [414, 414, 404, 431, 200, 431]);
+    let first = &log["requests"][0];
+    assert!(first["path"].as_str().unwrap().starts_with("/api/v1/spaces/aaaa"));
+    assert!(first["path"].as_str().unwrap().len() <= 2048);
+    assert_eq!(log["requests"][5]["method"], "POST");
+}
+
+#[tokio::test]
+async fn keep_alive_connections_survive_checked_requests_with_bodies() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = Sim::start().await;
+    let authority = sim.url().trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&authority).await.unwrap();
+    let auth = sim.bearer();
+    let json_body = r#"{"name":"Kept","type":"shared"}"#;
+    let chunked = format!("{:x}\r\n{json_body}\r\n0\r\n\r\n", json_body.len());
+    // Three requests on one connection, written at once: a Content-Length body, a chunked
+    // body, and a plain GET that must still be found after both.
+    let requests = format!(
+        "POST /api/v1/spaces HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{json_body}\
+         PUT /api/v1/spaces/nope HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}\
+         GET /api/v1/spaces?name=kept HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n",
+        json_body.len()
+    );
+    stream.write_all(requests.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let statuses: Vec<&str> = text
+        .match_indices("HTTP/1.1 ")
+        .map(|(i, _)| &text[i + 9..i + 12])
+        .collect();
+    assert_eq!(statuses, ["201", "404", "200"], "{text}");
+    assert!(text.contains("\"count\":1"), "{text}");
+}

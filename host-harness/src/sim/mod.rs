@@ -9,6 +9,7 @@ mod control;
 mod errors;
 mod faults;
 mod gen;
+mod limits;
 mod oauth;
 mod paging;
 mod ratelimit;

@@ -66,6 +66,24 @@ impl Ctx {
             .into_owned()
     }
 
+    /// A request refused for its size, as far as it is known: method and (the start of) the
+    /// target; no headers, no body.
+    pub fn rejected(rejection: &super::limits::Rejection, trace_id: String) -> Self {
+        let (path, raw_query) = rejection
+            .target
+            .split_once('?')
+            .unwrap_or((&rejection.target, ""));
+        Ctx {
+            method: Method::from_bytes(rejection.method.as_bytes()).unwrap_or(Method::GET),
+            path: path.to_string(),
+            raw_query: raw_query.to_string(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            trace_id,
+        }
+    }
+
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query

@@ -17,7 +17,9 @@ use tokio::sync::watch;
 use super::body::SimBody;
 use super::clock::http_date;
 use super::control;
+use super::errors::{Api, ApiError};
 use super::faults::{self, BodyFault, Fault};
+use super::limits;
 use super::reply::Reply;
 use super::request::Ctx;
 use super::router;
@@ -53,10 +55,15 @@ pub(crate) async fn serve(listener: TcpListener, shared: Shared, mut stop: watch
 fn spawn_connection(stream: TcpStream, shared: Shared, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let _ = stream.set_nodelay(true);
-        let service = service_fn(move |req| handle(shared.clone(), req));
+        let rejections = limits::Rejections::default();
+        let io = limits::Guarded::new(stream, rejections.clone());
+        let service = service_fn(move |req| handle(shared.clone(), rejections.clone(), req));
+        // Heads reach hyper only after `limits` checked them (at most ~48 KiB); the buffer
+        // limit is set well above that so hyper never refuses one itself.
         let conn = http1::Builder::new()
             .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
+            .max_buf_size(1 << 20)
+            .serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         tokio::select! {
             _ = conn.as_mut() => {}
@@ -90,7 +97,20 @@ enum Wire {
     Drip { every: Duration, bytes: usize },
 }
 
-async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBody>, Dropped> {
+async fn handle(
+    shared: Shared,
+    rejections: limits::Rejections,
+    req: Request<Incoming>,
+) -> Result<Response<SimBody>, Dropped> {
+    if req.uri().path() == limits::REJECTED_PATH {
+        let rejection = rejections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front();
+        if let Some(rejection) = rejection {
+            return Ok(refuse(&shared, &rejection));
+        }
+    }
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
     let ctx = Ctx::new(parts, body, lock(&shared).trace_id());
@@ -111,6 +131,22 @@ async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBo
     let reply = stamp(&st, &ctx, prepared.reply);
     st.log.finish(seq, Some(&reply));
     Ok(send(reply, prepared.wire))
+}
+
+/// The Qlik-shaped answer to a request refused for its size (414 or 431), logged like any
+/// other request (with the start of its target as the path).
+fn refuse(shared: &Shared, rejection: &limits::Rejection) -> Response<SimBody> {
+    let mut st = lock(shared);
+    let ctx = Ctx::rejected(rejection, st.trace_id());
+    let seq = st.log.begin(&ctx);
+    let status =
+        http::StatusCode::from_u16(rejection.status).unwrap_or(http::StatusCode::BAD_REQUEST);
+    let reply = ApiError::new(status, rejection.detail.clone())
+        .reply(Api::of_path(&ctx.path), &ctx.trace_id)
+        .with_header("connection", "close");
+    let reply = stamp(&st, &ctx, reply);
+    st.log.finish(seq, Some(&reply));
+    send(reply, Wire::Whole)
 }
 
 /// Logs the request and takes the first fault matching it.
