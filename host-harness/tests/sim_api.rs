@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use chrono::Datelike as _;
 use qlik_harness::sim::{start, SimConfig, SimHandle};
 use qlik_harness::sim_client::{exchange, RawResponse};
 use serde_json::{json, Value};
@@ -1626,4 +1627,28 @@ async fn keep_alive_connections_survive_checked_requests_with_bodies() {
         .collect();
     assert_eq!(statuses, ["201", "404", "200"], "{text}");
     assert!(text.contains("\"count\":1"), "{text}");
+}
+
+#[tokio::test]
+async fn token_lifetime_outside_one_second_to_ten_years_is_refused() {
+    let sim = Sim::start().await;
+    for bad in [json!(9_223_372_036_854_775_807i64), json!(315_576_001), json!(0), json!(-5)] {
+        let body = json!({ "tokenLifetimeSeconds": bad }).to_string();
+        let r = sim.send("POST", "/__sim/config", &[], body.as_bytes()).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert!(r.json()["error"].as_str().unwrap().contains("tokenLifetimeSeconds"));
+    }
+    let config = sim.ctl("GET", "/__sim/config", Value::Null).await;
+    assert_eq!(config["tokenLifetimeSeconds"], 3600, "refused values change nothing");
+    // Ten years is accepted and tokens are issued with it.
+    sim.ctl("POST", "/__sim/config", json!({"tokenLifetimeSeconds": 315_576_000}))
+        .await;
+    let token = sim
+        .token_json(json!({"grant_type": "client_credentials", "client_id": "sim-client",
+                            "client_secret": "sim-client-secret"}))
+        .await;
+    assert_eq!(token.status, 200, "{}", token.text());
+    assert_eq!(token.json()["expires_in"], 315_576_000);
+    let expires = parse_rfc3339(&token.json()["expires_at"]);
+    assert!(expires.year() >= chrono::Utc::now().year() + 9, "{expires}");
 }

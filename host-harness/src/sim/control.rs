@@ -15,6 +15,9 @@ use super::state::State;
 
 type Handler = fn(&mut State, &Ctx) -> Result<(StatusCode, Value), String>;
 
+/// The longest token lifetime `/__sim/config` accepts: 10 years (of 365.25 days).
+const MAX_TOKEN_LIFETIME_SECONDS: i64 = 10 * 31_557_600;
+
 /// Seeding more than this many records in one call is refused.
 const MAX_SEED: usize = 100_000;
 
@@ -354,8 +357,13 @@ struct RateLimits {
 /// POST /__sim/config: partial update of rate limits and token lifetime.
 fn set_config(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
     let req: ConfigRequest = parse(ctx)?;
-    if req.token_lifetime_seconds.is_some_and(|s| s < 1) {
-        return Err("tokenLifetimeSeconds must be at least 1".into());
+    if req
+        .token_lifetime_seconds
+        .is_some_and(|s| !(1..=MAX_TOKEN_LIFETIME_SECONDS).contains(&s))
+    {
+        return Err(format!(
+            "tokenLifetimeSeconds must be between 1 and {MAX_TOKEN_LIFETIME_SECONDS} (10 years)"
+        ));
     }
     let settings = &mut st.settings;
     if let Some(limits) = req.rate_limits {
