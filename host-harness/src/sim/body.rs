@@ -46,7 +46,10 @@ impl SimBody {
     }
 
     pub fn oversized(bytes: usize) -> Self {
-        SimBody::Stream { remaining: bytes, started: false }
+        SimBody::Stream {
+            remaining: bytes,
+            started: false,
+        }
     }
 
     pub fn drip(body: Bytes, every: Duration, bytes: usize) -> Self {

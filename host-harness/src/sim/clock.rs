@@ -80,6 +80,17 @@ fn secs_to_ms(seconds: f64) -> i64 {
     ((seconds * 1000.0).round() as i64).clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS)
 }
 
+/// RFC 3339 with milliseconds and `Z`, the form Qlik uses for date-time fields.
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The HTTP `Date` header form (IMF-fixdate).
+pub(crate) fn http_date(t: DateTime<Utc>) -> String {
+    let secs = t.timestamp().max(0) as u64;
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,7 +108,11 @@ mod tests {
         clock.advance(1.5);
         assert_eq!(clock.now(), frozen + Duration::milliseconds(1500));
         clock.freeze();
-        assert_eq!(clock.now(), frozen + Duration::milliseconds(1500), "freezing twice keeps the instant");
+        assert_eq!(
+            clock.now(),
+            frozen + Duration::milliseconds(1500),
+            "freezing twice keeps the instant"
+        );
         clock.unfreeze();
         assert!(!clock.is_frozen());
         assert!(clock.now() >= frozen + Duration::milliseconds(1500));
@@ -106,15 +121,4 @@ mod tests {
         clock.advance(-1e12);
         assert!(clock.offset_seconds() >= -(MAX_OFFSET_MS as f64) / 1000.0 - 1.0);
     }
-}
-
-/// RFC 3339 with milliseconds and `Z`, the form Qlik uses for date-time fields.
-pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// The HTTP `Date` header form (IMF-fixdate).
-pub(crate) fn http_date(t: DateTime<Utc>) -> String {
-    let secs = t.timestamp().max(0) as u64;
-    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }

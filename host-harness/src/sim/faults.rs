@@ -128,7 +128,8 @@ impl Fault {
             HeaderValue::from_str(content_type)
                 .map_err(|_| "contentType is not a valid header value")?;
         }
-        if self.body != Some(BodyFault::Drip) && (self.drip_ms.is_some() || self.drip_bytes.is_some())
+        if self.body != Some(BodyFault::Drip)
+            && (self.drip_ms.is_some() || self.drip_bytes.is_some())
         {
             return Err("dripMs and dripBytes need body \"drip\"".into());
         }
@@ -141,9 +142,7 @@ impl Fault {
         {
             return Err(format!("dripBytes must be between 1 and {MAX_DRIP_BYTES}"));
         }
-        if self.drop
-            && (self.status.is_some() || self.body.is_some() || self.location.is_some())
-        {
+        if self.drop && (self.status.is_some() || self.body.is_some() || self.location.is_some()) {
             return Err("drop answers nothing; it cannot have a status, body or location".into());
         }
         Ok(())

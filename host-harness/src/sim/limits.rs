@@ -132,7 +132,10 @@ impl<T> Guarded<T> {
                 Phase::Head => {
                     if self.head.is_empty() {
                         // Stray line breaks between requests go to hyper as they are.
-                        let n = data.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+                        let n = data
+                            .iter()
+                            .take_while(|b| matches!(b, b'\r' | b'\n'))
+                            .count();
                         self.pending.extend_from_slice(&data[..n]);
                         data = &data[n..];
                         if data.is_empty() {
@@ -173,7 +176,12 @@ impl<T> Guarded<T> {
         } else if header_bytes > MAX_HEADER_BYTES {
             Some((431, format!("The request headers are {header_bytes} bytes long; the limit is {MAX_HEADER_BYTES}.")))
         } else if fields > MAX_HEADER_FIELDS {
-            Some((431, format!("The request has {fields} header fields; the limit is {MAX_HEADER_FIELDS}.")))
+            Some((
+                431,
+                format!(
+                    "The request has {fields} header fields; the limit is {MAX_HEADER_FIELDS}."
+                ),
+            ))
         } else {
             None
         };
@@ -190,7 +198,8 @@ impl<T> Guarded<T> {
         self.refuse(head, status, detail);
         let expects_continue = headers.lines().any(|l| {
             l.split_once(':').is_some_and(|(n, v)| {
-                n.trim().eq_ignore_ascii_case("expect") && v.trim().eq_ignore_ascii_case("100-continue")
+                n.trim().eq_ignore_ascii_case("expect")
+                    && v.trim().eq_ignore_ascii_case("100-continue")
             })
         });
         match framing {
@@ -269,7 +278,10 @@ fn step_chunked(chunk: &mut Chunk, data: &[u8]) -> (usize, Option<Phase>) {
             Chunk::Size(line) => {
                 let Some(i) = rest.iter().position(|b| *b == b'\n') else {
                     line.extend_from_slice(rest);
-                    return (data.len(), (line.len() > 4096).then_some(Phase::Passthrough));
+                    return (
+                        data.len(),
+                        (line.len() > 4096).then_some(Phase::Passthrough),
+                    );
                 };
                 line.extend_from_slice(&rest[..i]);
                 used += i + 1;
@@ -353,7 +365,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
@@ -408,17 +424,34 @@ mod tests {
     #[test]
     fn long_targets_and_large_headers_become_the_synthetic_request() {
         let mut g = guard();
-        let long = format!("GET /api/v1/spaces/{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100_000));
+        let long = format!(
+            "GET /api/v1/spaces/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "a".repeat(100_000)
+        );
         assert_eq!(fed(&mut g, &[long.as_bytes()]), SYNTHETIC);
-        assert_eq!(fed(&mut g, &[b"GET / HTTP/1.1\r\n\r\n"]), b"", "then everything is dropped");
+        assert_eq!(
+            fed(&mut g, &[b"GET / HTTP/1.1\r\n\r\n"]),
+            b"",
+            "then everything is dropped"
+        );
         let r = g.rejections.lock().unwrap().pop_front().unwrap();
-        assert_eq!((r.status, r.method.as_str(), r.target.len()), (414, "GET", KEPT_TARGET_BYTES));
+        assert_eq!(
+            (r.status, r.method.as_str(), r.target.len()),
+            (414, "GET", KEPT_TARGET_BYTES)
+        );
         assert!(r.target.starts_with("/api/v1/spaces/aaa"));
 
         let mut g = guard();
-        let big = format!("PUT /x HTTP/1.1\r\nX-Big: {}\r\nContent-Length: 4\r\n\r\nbody", "b".repeat(40_000));
+        let big = format!(
+            "PUT /x HTTP/1.1\r\nX-Big: {}\r\nContent-Length: 4\r\n\r\nbody",
+            "b".repeat(40_000)
+        );
         let (head, body) = big.as_bytes().split_at(big.len() - 3);
-        assert_eq!(fed(&mut g, &[head]), b"", "waits for the refused request's body");
+        assert_eq!(
+            fed(&mut g, &[head]),
+            b"",
+            "waits for the refused request's body"
+        );
         assert_eq!(fed(&mut g, &[body]), SYNTHETIC);
         assert_eq!(g.rejections.lock().unwrap()[0].status, 431);
 
@@ -428,6 +461,10 @@ mod tests {
 
         let mut g = guard();
         let limit = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(MAX_TARGET_BYTES - 1));
-        assert_eq!(fed(&mut g, &[limit.as_bytes()]), limit.as_bytes(), "at the limit passes");
+        assert_eq!(
+            fed(&mut g, &[limit.as_bytes()]),
+            limit.as_bytes(),
+            "at the limit passes"
+        );
     }
 }

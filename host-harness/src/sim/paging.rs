@@ -321,7 +321,11 @@ pub(crate) fn cursor_page<T>(
 }
 
 /// Sorts records by `compare`, descending when `desc`.
-pub(crate) fn sort_records<T>(records: &mut [&T], desc: bool, compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
+pub(crate) fn sort_records<T>(
+    records: &mut [&T],
+    desc: bool,
+    compare: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
     records.sort_by(|a, b| {
         let order = compare(a, b);
         if desc {
@@ -353,17 +357,31 @@ mod tests {
             }
         }
         assert_eq!(base64_encode(&[0xfb, 0xff, 0xbf]), "+/+/");
-        for bad in ["", "Zg=", "Zg", "Z===", "Zh==", "Zm9=", "Zm 9v", "Zm9v\n", "=Zm9", "Zg==Zg=="] {
+        for bad in [
+            "", "Zg=", "Zg", "Z===", "Zh==", "Zm9=", "Zm 9v", "Zm9v\n", "=Zm9", "Zg==Zg==",
+        ] {
             assert_eq!(base64_decode(bad), None, "{bad:?}");
         }
     }
 
     #[test]
     fn cursors_hold_plus_slash_and_padding_and_decode_back() {
-        for (forward, position, anchor) in [(true, 0, ""), (true, 10, "65f1c2d3e4f5a6b7c8d9e0f1"), (false, 7, "a_b-c"), (true, 12345, "x")] {
-            let cursor = Cursor { forward, position, anchor: anchor.to_string() };
+        for (forward, position, anchor) in [
+            (true, 0, ""),
+            (true, 10, "65f1c2d3e4f5a6b7c8d9e0f1"),
+            (false, 7, "a_b-c"),
+            (true, 12345, "x"),
+        ] {
+            let cursor = Cursor {
+                forward,
+                position,
+                anchor: anchor.to_string(),
+            };
             let text = cursor.encode();
-            assert!(text.contains('+') && text.contains('/') && text.ends_with("=="), "{text}");
+            assert!(
+                text.contains('+') && text.contains('/') && text.ends_with("=="),
+                "{text}"
+            );
             assert_eq!(Cursor::decode(&text), Some(cursor));
             assert_eq!(Cursor::decode(&text.replace('+', " ")), None);
         }

@@ -25,7 +25,12 @@ impl Ctx {
     /// routing) forwarded the request, else `own` (the simulator's URL). Paging links use it,
     /// as a real tenant behind a proxy would.
     pub fn origin(&self, own: &str) -> String {
-        let header = |name: &str| self.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+        let header = |name: &str| {
+            self.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+        };
         match (header("x-forwarded-proto"), header("host")) {
             (Some(proto @ ("http" | "https")), Some(host)) => format!("{proto}://{host}"),
             _ => own.to_string(),

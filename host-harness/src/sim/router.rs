@@ -38,16 +38,37 @@ enum Auth {
     Open,
 }
 
-/// One endpoint of the tenant.
+/// One endpoint of the tenant: method, pattern (literal segments and `{name}` segments that
+/// match one non-empty segment), auth, rate-limit tier, handler.
 struct Route {
     method: &'static str,
-    /// `/api/v1/spaces/{spaceId}`: literal segments and `{name}` segments matching one
-    /// non-empty segment.
     pattern: &'static str,
     auth: Auth,
     tier: Tier,
     handler: Handler,
 }
+
+use Auth::{Bearer, Open};
+use Tier::{One, Two};
+
+/// Every tenant endpoint. Tiers per qlik-api.md "Rate limits": Tier 1 for the reads, Tier 2 for
+/// writes, `/oauth/token` and `/oauth/revoke`.
+#[rustfmt::skip]
+const ROUTES: &[Route] = &[
+    route("GET", "/api/v1/spaces", Bearer, One, list_spaces),
+    route("POST", "/api/v1/spaces", Bearer, Two, create_space),
+    route("GET", "/api/v1/spaces/types", Bearer, One, space_types),
+    route("GET", "/api/v1/spaces/{spaceId}", Bearer, One, get_space),
+    route("PATCH", "/api/v1/spaces/{spaceId}", Bearer, Two, patch_space),
+    route("PUT", "/api/v1/spaces/{spaceId}", Bearer, Two, put_space),
+    route("DELETE", "/api/v1/spaces/{spaceId}", Bearer, Two, delete_space),
+    route("GET", "/api/v1/users", Bearer, One, list_users),
+    route("GET", "/api/v1/users/me", Bearer, One, my_user),
+    route("GET", "/api/v1/users/{userId}", Bearer, One, get_user),
+    route("POST", "/oauth/token", Open, Two, oauth_token),
+    route("POST", "/oauth/revoke", Open, Two, oauth_revoke),
+    route("GET", "/.well-known/oauth-authorization-server", Open, One, well_known),
+];
 
 const fn route(
     method: &'static str,
@@ -65,56 +86,58 @@ const fn route(
     }
 }
 
-/// Every tenant endpoint. Tiers per qlik-api.md "Rate limits": Tier 1 for the reads, Tier 2 for
-/// writes, `/oauth/token` and `/oauth/revoke`.
-const ROUTES: &[Route] = &[
-    route("GET", "/api/v1/spaces", Auth::Bearer, Tier::One, |st, ctx, _| {
-        spaces::list(st, ctx)
-    }),
-    route("POST", "/api/v1/spaces", Auth::Bearer, Tier::Two, |st, ctx, _| {
-        spaces::create(st, ctx)
-    }),
-    route("GET", "/api/v1/spaces/types", Auth::Bearer, Tier::One, |_, _, _| {
-        Ok(Reply::json(
-            StatusCode::OK,
-            &json!({ "data": spaces::SPACE_TYPES }),
-        ))
-    }),
-    route("GET", "/api/v1/spaces/{spaceId}", Auth::Bearer, Tier::One, |st, _, p| {
-        spaces::get(st, p.get("spaceId"))
-    }),
-    route("PATCH", "/api/v1/spaces/{spaceId}", Auth::Bearer, Tier::Two, |st, ctx, p| {
-        spaces::patch(st, ctx, p.get("spaceId"))
-    }),
-    route("PUT", "/api/v1/spaces/{spaceId}", Auth::Bearer, Tier::Two, |st, ctx, p| {
-        spaces::put(st, ctx, p.get("spaceId"))
-    }),
-    route("DELETE", "/api/v1/spaces/{spaceId}", Auth::Bearer, Tier::Two, |st, _, p| {
-        spaces::delete(st, p.get("spaceId"))
-    }),
-    route("GET", "/api/v1/users", Auth::Bearer, Tier::One, |st, ctx, _| {
-        users::list(st, ctx)
-    }),
-    route("GET", "/api/v1/users/me", Auth::Bearer, Tier::One, |st, _, _| {
-        users::me(st)
-    }),
-    route("GET", "/api/v1/users/{userId}", Auth::Bearer, Tier::One, |st, _, p| {
-        users::get(st, p.get("userId"))
-    }),
-    route("POST", "/oauth/token", Auth::Open, Tier::Two, |st, ctx, _| {
-        oauth::token(st, ctx)
-    }),
-    route("POST", "/oauth/revoke", Auth::Open, Tier::Two, |st, ctx, _| {
-        oauth::revoke(st, ctx)
-    }),
-    route(
-        "GET",
-        "/.well-known/oauth-authorization-server",
-        Auth::Open,
-        Tier::One,
-        |st, _, _| oauth::well_known(st),
-    ),
-];
+fn list_spaces(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    spaces::list(st, ctx)
+}
+
+fn create_space(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    spaces::create(st, ctx)
+}
+
+fn space_types(_: &mut State, _: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    let body = json!({ "data": spaces::SPACE_TYPES });
+    Ok(Reply::json(StatusCode::OK, &body))
+}
+
+fn get_space(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    spaces::get(st, p.get("spaceId"))
+}
+
+fn patch_space(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    spaces::patch(st, ctx, p.get("spaceId"))
+}
+
+fn put_space(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    spaces::put(st, ctx, p.get("spaceId"))
+}
+
+fn delete_space(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    spaces::delete(st, p.get("spaceId"))
+}
+
+fn list_users(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    users::list(st, ctx)
+}
+
+fn my_user(st: &mut State, _: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    users::me(st)
+}
+
+fn get_user(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    users::get(st, p.get("userId"))
+}
+
+fn oauth_token(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    oauth::token(st, ctx)
+}
+
+fn oauth_revoke(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    oauth::revoke(st, ctx)
+}
+
+fn well_known(st: &mut State, _: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    oauth::well_known(st)
+}
 
 /// (method, pattern) of every tenant route, in table order.
 pub(crate) fn table() -> Vec<(&'static str, &'static str)> {
@@ -162,7 +185,10 @@ fn resolve(ctx: &Ctx) -> Result<(&'static Route, Params), ApiError> {
     if let Some(r) = on_pattern().find(|r| r.method == ctx.method.as_str()) {
         return Ok((r, params));
     }
-    let allow = on_pattern().map(|r| r.method).collect::<Vec<_>>().join(", ");
+    let allow = on_pattern()
+        .map(|r| r.method)
+        .collect::<Vec<_>>()
+        .join(", ");
     let detail = format!(
         "{} is not allowed on {}; allowed: {allow}.",
         ctx.method, ctx.path
@@ -213,7 +239,8 @@ mod tests {
 
     #[test]
     fn patterns_match_whole_non_empty_segments() {
-        let (lit, p) = match_pattern("/api/v1/spaces/{spaceId}", &segs("/api/v1/spaces/a b")).unwrap();
+        let (lit, p) =
+            match_pattern("/api/v1/spaces/{spaceId}", &segs("/api/v1/spaces/a b")).unwrap();
         assert_eq!(lit, [true, true, true, false]);
         assert_eq!(p.get("spaceId"), "a b");
         assert!(match_pattern("/api/v1/spaces/{spaceId}", &segs("/api/v1/spaces/")).is_none());
@@ -225,9 +252,15 @@ mod tests {
     fn every_pattern_is_well_formed_and_routes_are_unique() {
         let table = table();
         for (method, pattern) in &table {
-            assert!(pattern.starts_with('/') && !pattern.ends_with('/'), "{pattern}");
+            assert!(
+                pattern.starts_with('/') && !pattern.ends_with('/'),
+                "{pattern}"
+            );
             assert!(["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method));
-            assert_eq!(table.iter().filter(|r| r == &&(*method, *pattern)).count(), 1);
+            assert_eq!(
+                table.iter().filter(|r| r == &&(*method, *pattern)).count(),
+                1
+            );
         }
     }
 }

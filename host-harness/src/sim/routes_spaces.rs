@@ -41,8 +41,14 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let filter = Filter::from_query(ctx)?;
     let mut matching: Vec<&Space> = st.spaces.iter().filter(|s| filter.accepts(s)).collect();
     paging::sort_records(&mut matching, desc, |a, b| compare(a, b, &field));
-    let (data, links) =
-        paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |s| &s.id, |s| to_json(st, s))?;
+    let (data, links) = paging::cursor_page(
+        ctx,
+        &st.identity.base_url,
+        LIMIT,
+        &matching,
+        |s| &s.id,
+        |s| to_json(st, s),
+    )?;
     let body = json!({ "data": data, "links": links, "meta": { "count": matching.len() } });
     Ok(Reply::json(StatusCode::OK, &body))
 }
@@ -129,7 +135,9 @@ pub(crate) fn insert(st: &mut State, new: NewSpace) -> Result<Space, ApiError> {
     }
     if let Some(id) = &new.id {
         if id.is_empty() || st.space_index(id).is_some() {
-            return Err(ApiError::bad_request(format!("space id {id:?} is empty or taken")));
+            return Err(ApiError::bad_request(format!(
+                "space id {id:?} is empty or taken"
+            )));
         }
     }
     let now = st.now();

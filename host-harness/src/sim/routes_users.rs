@@ -7,8 +7,8 @@ use super::clock::rfc3339;
 use super::errors::ApiError;
 use super::paging::{self, LimitRule};
 use super::reply::Reply;
-use super::scim::Filter;
 use super::request::Ctx;
+use super::scim::Filter;
 use super::state::{Resource, State, User};
 
 const LIMIT: LimitRule = LimitRule {
@@ -60,10 +60,18 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
         })
         .collect();
     paging::sort_records(&mut matching, desc, |a, b| {
-        sort_key(st, a, &field).cmp(&sort_key(st, b, &field)).then_with(|| a.id.cmp(&b.id))
+        sort_key(st, a, &field)
+            .cmp(&sort_key(st, b, &field))
+            .then_with(|| a.id.cmp(&b.id))
     });
-    let (data, links) =
-        paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |u| &u.id, |u| to_json(st, u))?;
+    let (data, links) = paging::cursor_page(
+        ctx,
+        &st.identity.base_url,
+        LIMIT,
+        &matching,
+        |u| &u.id,
+        |u| to_json(st, u),
+    )?;
     let mut body = json!({ "data": data, "links": links });
     if total_results {
         body["totalResults"] = json!(matching.len());

@@ -21,7 +21,11 @@ pub(crate) enum Filter {
     Or(Vec<Filter>),
     And(Vec<Filter>),
     /// `attr op "value"`; `attr` and `value` are lowercase.
-    Compare { attr: String, op: Op, value: String },
+    Compare {
+        attr: String,
+        op: Op,
+        value: String,
+    },
 }
 
 /// Which attributes take which operator.
@@ -98,9 +102,11 @@ impl Filter {
         if grouped {
             Ok(())
         } else {
-            Err("status filters must be grouped together and applied to the whole query, \
+            Err(
+                "status filters must be grouped together and applied to the whole query, \
                  e.g. (name eq \"Bob\" or name eq \"Alice\") and (status eq \"active\")"
-                .into())
+                    .into(),
+            )
         }
     }
 }
@@ -261,11 +267,7 @@ impl Parser {
             "eq" => (Op::Eq, EQ_ATTRS),
             "co" => (Op::Co, CO_ATTRS),
             "sw" => (Op::Sw, SW_ATTRS),
-            _ => {
-                return Err(format!(
-                    "unsupported operator {op:?}; use eq, co or sw"
-                ))
-            }
+            _ => return Err(format!("unsupported operator {op:?}; use eq, co or sw")),
         };
         if !allowed.contains(&attr_lower.as_str()) {
             return Err(format!(
