@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use chrono::Datelike as _;
 use qlik_harness::sim::{start, SimConfig, SimHandle};
 use qlik_harness::sim_client::{exchange, RawResponse};
 use serde_json::{json, Value};
@@ -37,7 +38,8 @@ async fn raw_request(
         .expect("connect to simulator");
     if let Some(r) = &response {
         assert!(
-            r.header("transfer-encoding").is_none_or(|v| !v.contains("chunked")),
+            r.header("transfer-encoding")
+                .is_none_or(|v| !v.contains("chunked")),
             "the simulator is expected to send Content-Length bodies"
         );
     }
@@ -971,6 +973,94 @@ async fn unknown_routes_and_wrong_methods() {
 }
 
 #[tokio::test]
+async fn route_table_ranks_literals_and_has_no_trailing_slash_alias() {
+    let sim = Sim::start().await;
+    sim.seed(json!({"resource": "spaces", "count": 2})).await;
+    // A trailing slash is not the collection: Qlik-shaped 404, not the list.
+    for target in [
+        "/api/v1/spaces/",
+        "/api/v1/users/",
+        "/api/v1/spaces//",
+        "/api/v1/spaces//x",
+    ] {
+        let r = sim.api("GET", target, None).await;
+        assert_eq!(r.status, 404, "{target}: {}", r.text());
+        assert!(r.json()["errors"][0]["code"].is_string(), "{target}");
+        assert!(r.json().get("data").is_none(), "{target}");
+    }
+    let trailing = sim.api("GET", "/api/v1/spaces/", None).await;
+    assert_spaces_error(&trailing, 404, "HTTP-404");
+    let users = sim.api("GET", "/api/v1/users/", None).await;
+    assert_eq!(
+        users.json()["errors"][0]["status"],
+        404,
+        "users-shaped error"
+    );
+
+    // The literal `/spaces/types` wins over `/spaces/{spaceId}`, for routing and for 405.
+    let types = sim.api("GET", "/api/v1/spaces/types", None).await;
+    assert_eq!(types.status, 200);
+    assert_eq!(types.json()["data"], json!(["shared", "managed", "data"]));
+    let wrong = sim.api("DELETE", "/api/v1/spaces/types", None).await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("GET"));
+    let wrong = sim.api("POST", "/api/v1/spaces/abc", None).await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("GET, PATCH, PUT, DELETE"));
+    let wrong = sim.api("GET", "/oauth/token", None).await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("POST"));
+
+    // Auth per route: the metadata and token endpoints are open, the REST API is not.
+    let open = sim
+        .send("GET", "/.well-known/oauth-authorization-server", &[], b"")
+        .await;
+    assert_eq!(open.status, 200);
+    let closed = sim.send("GET", "/api/v1/spaces/types", &[], b"").await;
+    assert_eq!(closed.status, 401);
+
+    let routes = qlik_harness::sim::routes();
+    assert!(
+        routes.contains(&("GET", "/api/v1/spaces/{spaceId}")),
+        "{routes:?}"
+    );
+    assert!(routes.contains(&("POST", "/oauth/token")), "{routes:?}");
+}
+
+#[tokio::test]
+async fn rate_limit_tiers_follow_the_route_table() {
+    let sim = Sim::start().await;
+    sim.ctl(
+        "POST",
+        "/__sim/config",
+        json!({"rateLimits": {"tier1": 1000, "tier2": 1}}),
+    )
+    .await;
+    // Tier 2: writes and /oauth/token share one budget of 1 per minute.
+    let created = sim
+        .api(
+            "POST",
+            "/api/v1/spaces",
+            Some(json!({"name": "T", "type": "shared"})),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let token = sim
+        .token_json(
+            json!({"grant_type": "client_credentials", "client_id": "sim-client",
+                            "client_secret": "sim-client-secret"}),
+        )
+        .await;
+    assert_eq!(token.status, 429, "{}", token.text());
+    // Tier 1 reads, the metadata included, are not blocked.
+    assert_eq!(sim.api("GET", "/api/v1/spaces", None).await.status, 200);
+    let meta = sim
+        .send("GET", "/.well-known/oauth-authorization-server", &[], b"")
+        .await;
+    assert_eq!(meta.status, 200);
+}
+
+#[tokio::test]
 async fn seeding_is_deterministic_and_reset_restores_a_fresh_tenant() {
     let a = Sim::start().await;
     let b = Sim::start().await;
@@ -1066,4 +1156,720 @@ async fn shutdown_stops_the_server() {
     assert!(TcpStream::connect(url.trim_start_matches("http://"))
         .await
         .is_err());
+}
+
+#[tokio::test]
+async fn path_segments_are_percent_decoded_one_by_one() {
+    let sim = Sim::start().await;
+    let ids = sim
+        .seed(json!({"resource": "spaces", "records": [
+            {"id": "a b", "name": "Spaced"}, {"id": "a/b", "name": "Slashed"}, {"id": "é", "name": "Accented"}]}))
+        .await;
+    assert_eq!(ids, ["a b", "a/b", "é"]);
+    let spaced = sim.api("GET", "/api/v1/spaces/a%20b", None).await;
+    assert_eq!(spaced.status, 200, "{}", spaced.text());
+    assert_eq!(spaced.json()["name"], "Spaced");
+    // An encoded slash stays inside its segment: the record "a/b", not the path a, b.
+    let slashed = sim.api("GET", "/api/v1/spaces/a%2Fb", None).await;
+    assert_eq!(slashed.status, 200, "{}", slashed.text());
+    assert_eq!(slashed.json()["name"], "Slashed");
+    let lower = sim.api("GET", "/api/v1/spaces/a%2fb", None).await;
+    assert_eq!(lower.json()["name"], "Slashed");
+    let unsplit = sim.api("GET", "/api/v1/spaces/a/b", None).await;
+    assert_spaces_error(&unsplit, 404, "HTTP-404");
+    assert!(unsplit.json()["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("No route"));
+    let accented = sim.api("GET", "/api/v1/spaces/%C3%A9", None).await;
+    assert_eq!(accented.json()["name"], "Accented");
+    let deleted = sim.api("DELETE", "/api/v1/spaces/a%2Fb", None).await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(
+        sim.api("GET", "/api/v1/spaces/a%2Fb", None).await.status,
+        404
+    );
+
+    // Generated ids and literal segments are found encoded, too.
+    let real = sim
+        .seed(json!({"resource": "spaces", "count": 1}))
+        .await
+        .remove(0);
+    let encoded = format!("%{:02X}{}", real.as_bytes()[0], &real[1..]);
+    let found = sim
+        .api("GET", &format!("/api/v1/spaces/{encoded}"), None)
+        .await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    assert_eq!(found.json()["id"], real.as_str());
+    let types = sim.api("GET", "/api/v1/spaces/%74ypes", None).await;
+    assert_eq!(types.json()["data"], json!(["shared", "managed", "data"]));
+    // `types/x` is one segment: a space id that does not exist, not a route miss.
+    let not_types = sim.api("GET", "/api/v1/spaces/types%2Fx", None).await;
+    assert_spaces_error(&not_types, 404, "HTTP-404");
+    let detail = not_types.json()["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(detail.contains("'types/x'"), "{detail}");
+
+    let users = sim
+        .seed(json!({"resource": "users", "records": [{"id": "u 1", "name": "Una"}]}))
+        .await;
+    assert_eq!(users, ["u 1"]);
+    let user = sim.api("GET", "/api/v1/users/u%201", None).await;
+    assert_eq!(user.json()["name"], "Una");
+    let missing = sim.api("GET", "/api/v1/users/u%2F1", None).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json()["errors"][0]["code"], "USERS-7");
+
+    // A fault posted with a decoded path matches the encoded request.
+    sim.ctl(
+        "POST",
+        "/__sim/faults",
+        json!({"path": "/api/v1/users/u 1", "status": 503}),
+    )
+    .await;
+    assert_eq!(
+        sim.api("GET", "/api/v1/users/u%201", None).await.status,
+        503
+    );
+}
+
+/// The value of query parameter `name` in an absolute link, as sent (still percent-encoded).
+fn raw_query_param<'a>(href: &'a str, name: &str) -> Option<&'a str> {
+    let query = href.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
+#[tokio::test]
+async fn cursors_are_base64_and_percent_encoded_in_links() {
+    let sim = Sim::start().await;
+    let base = sim.url();
+    sim.seed(json!({"resource": "spaces", "count": 12})).await;
+    sim.seed(json!({"resource": "users", "count": 25})).await;
+    for (path, sort) in [("/api/v1/spaces", "name"), ("/api/v1/users", "-email")] {
+        let all = sim
+            .api("GET", &format!("{path}?limit=100&sort={sort}"), None)
+            .await
+            .json();
+        let page1 = sim
+            .api("GET", &format!("{path}?limit=5&sort={sort}"), None)
+            .await
+            .json();
+        let next = page1["links"]["next"]["href"].as_str().unwrap().to_string();
+        let raw = raw_query_param(&next, "next").expect("a next cursor");
+        for encoded in ["%2B", "%2F", "%3D"] {
+            assert!(raw.contains(encoded), "{path}: {raw} holds {encoded}");
+        }
+        assert!(
+            !raw.contains(['+', '/', '=']),
+            "{path}: {raw} is fully encoded"
+        );
+        assert!(next.contains("limit=5&sort="), "{next}");
+        let page2 = sim.api("GET", next.trim_start_matches(&base), None).await;
+        assert_eq!(page2.status, 200, "{}", page2.text());
+        let page2 = page2.json();
+        assert_eq!(page2["data"].as_array().unwrap().len(), 5);
+        assert_ne!(page2["data"][0]["id"], page1["data"][0]["id"]);
+        assert_eq!(page2["data"][0]["id"], all["data"][5]["id"]);
+        // The decoded cursor is standard padded base64 ...
+        let cursor = percent_decode(raw);
+        assert!(
+            cursor.len().is_multiple_of(4) && cursor.ends_with('='),
+            "{cursor}"
+        );
+        // ... and a client that does not encode it (`+` arrives as a space) gets a 400.
+        let unencoded = format!("{path}?limit=5&next={cursor}");
+        let r = sim.api("GET", &unencoded, None).await;
+        assert_eq!(r.status, 400, "{unencoded}: {}", r.text());
+        assert_eq!(r.json()["errors"][0]["code"], "HTTP-400");
+        // The prev link of page 2 leads back to page 1.
+        let prev = page2["links"]["prev"]["href"].as_str().unwrap();
+        assert!(
+            raw_query_param(prev, "prev").unwrap().contains("%2B"),
+            "{prev}"
+        );
+        let back = sim
+            .api("GET", prev.trim_start_matches(&base), None)
+            .await
+            .json();
+        assert_eq!(back["data"], page1["data"]);
+    }
+    for bad in [
+        "next=%2B%2F%2B%2F",
+        "next=Zm9v",
+        "prev=%2B%2F%2B%2FbjA6OztA",
+        "next=%2B%2F%2B%2FcDA6Ozs%3D",
+        "next=%2B%2F%2B%2FbjA6Ozs7Ow%3D%3D",
+    ] {
+        let r = sim.api("GET", &format!("/api/v1/spaces?{bad}"), None).await;
+        assert_spaces_error(&r, 400, "HTTP-400");
+    }
+}
+
+/// Percent-decodes a query value (no `+` handling: the simulator never sends one).
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&raw[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn a_frozen_clock_moves_only_by_advance_and_resumes_from_where_it_stands() {
+    let sim = Sim::start().await;
+    let running = sim.ctl("GET", "/__sim/clock", Value::Null).await;
+    assert_eq!(running["frozen"], false);
+    sim.ctl("POST", "/__sim/config", json!({"tokenLifetimeSeconds": 60}))
+        .await;
+
+    let frozen = sim
+        .ctl("POST", "/__sim/clock", json!({"freeze": true}))
+        .await;
+    assert_eq!(frozen["frozen"], true);
+    let at = parse_rfc3339(&frozen["now"]);
+    // Real time passes (the timestamps have millisecond resolution); simulated time does not.
+    tokio::time::sleep(Duration::from_millis(25)).await;
+    let still = sim.ctl("GET", "/__sim/clock", Value::Null).await;
+    assert_eq!(still["now"], frozen["now"]);
+    assert_eq!(still["frozen"], true);
+    let created = sim
+        .api(
+            "POST",
+            "/api/v1/spaces",
+            Some(json!({"name": "Tie", "type": "shared"})),
+        )
+        .await;
+    assert_eq!(parse_rfc3339(&created.json()["createdAt"]), at);
+    assert_eq!(
+        httpdate::parse_http_date(created.header("date").unwrap()).unwrap(),
+        SystemTime::UNIX_EPOCH + Duration::from_secs(at.timestamp() as u64)
+    );
+
+    // Token expiry at an exact instant: valid one millisecond before, expired at it.
+    let token = format!("Bearer {}", sim.client_credentials().await);
+    let moved = sim
+        .ctl("POST", "/__sim/clock", json!({"advanceSeconds": 59.999}))
+        .await;
+    assert_eq!(moved["frozen"], true);
+    assert_eq!(
+        parse_rfc3339(&moved["now"]),
+        at + chrono::Duration::milliseconds(59_999)
+    );
+    assert_eq!(
+        sim.api_as(&token, "GET", "/api/v1/spaces", None)
+            .await
+            .status,
+        200
+    );
+    sim.ctl("POST", "/__sim/clock", json!({"advanceSeconds": 0.001}))
+        .await;
+    assert_eq!(
+        sim.api_as(&token, "GET", "/api/v1/spaces", None)
+            .await
+            .status,
+        401
+    );
+    let skewed = sim
+        .ctl("POST", "/__sim/clock", json!({"advanceSeconds": 90}))
+        .await;
+    let target = at + chrono::Duration::seconds(150);
+    assert_eq!(parse_rfc3339(&skewed["now"]), target);
+
+    let resumed = sim
+        .ctl("POST", "/__sim/clock", json!({"freeze": false}))
+        .await;
+    assert_eq!(resumed["frozen"], false);
+    tokio::time::sleep(Duration::from_millis(25)).await;
+    let later = parse_rfc3339(&sim.ctl("GET", "/__sim/clock", Value::Null).await["now"]);
+    assert!(later > target, "running again: {later} after {target}");
+    assert!(
+        later < target + chrono::Duration::seconds(60),
+        "resumed from the frozen instant, not from real time: {later}"
+    );
+
+    sim.ctl("POST", "/__sim/clock", json!({"freeze": true}))
+        .await;
+    sim.ctl("POST", "/__sim/reset", Value::Null).await;
+    assert_eq!(
+        sim.ctl("GET", "/__sim/clock", Value::Null).await["frozen"],
+        false
+    );
+    let empty = sim.send("POST", "/__sim/clock", &[], b"{}").await;
+    assert_eq!(empty.status, 400);
+}
+
+#[tokio::test]
+async fn users_scim_filter_searches_all_users_and_keeps_paging() {
+    let sim = Sim::start().await;
+    sim.seed(json!({"resource": "users", "count": 2099})).await;
+    let needle = sim
+        .seed(json!({"resource": "users", "records": [
+            {"name": "Zed Needle", "email": "needle@example.com"},
+            {"name": "Say \"Hi\" \\ There", "email": "quote@example.com", "status": "invited"}]}))
+        .await;
+    let encode =
+        |filter: &str| url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>();
+    let sim_ref = &sim;
+    let list = |filter: &str| {
+        let target = format!("/api/v1/users?limit=100&filter={}", encode(filter));
+        async move { sim_ref.api("GET", &target, None).await }
+    };
+
+    let found = list(r#"name co "needle" or email co "needle""#).await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    let found = found.json();
+    assert_eq!(found["data"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["data"][0]["id"], needle[0].as_str());
+    assert!(found["links"]["next"].is_null());
+    for same in [
+        r#"NAME CO "NEEDLE""#,
+        r#"email eq "Needle@Example.com""#,
+        r#"name sw "zed n" and status eq "active""#,
+        r#"(email sw "needle@" or name eq "nobody") and (status eq "active" or status eq "disabled")"#,
+    ] {
+        let r = list(same).await.json();
+        assert_eq!(r["data"].as_array().unwrap().len(), 1, "{same}: {r}");
+        assert_eq!(r["data"][0]["email"], "needle@example.com", "{same}");
+    }
+    let by_id = list(&format!(r#"id eq "{}""#, needle[0])).await.json();
+    assert_eq!(by_id["data"][0]["name"], "Zed Needle");
+
+    // A value with escaped quotes and a backslash.
+    let quoted = list(r#"name eq "say \"hi\" \\ there""#).await;
+    assert_eq!(quoted.status, 200, "{}", quoted.text());
+    assert_eq!(quoted.json()["data"][0]["id"], needle[1].as_str());
+    assert_eq!(
+        list(r#"name co "\"hi\"" and status eq "invited""#)
+            .await
+            .json()["data"][0]["id"],
+        needle[1].as_str()
+    );
+    assert_eq!(
+        list(r#"name co "nobody at all""#).await.json()["data"],
+        json!([])
+    );
+
+    for bad in [
+        r#"name co "needle"#,
+        r#"name co needle"#,
+        r#"name co "a" or"#,
+        r#"(name co "a""#,
+        r#"status co "act""#,
+        r#"name ne "a""#,
+        r#"name eq "Bob" or name eq "Alice" and (status eq "active")"#,
+        "",
+    ] {
+        let r = list(bad).await;
+        assert_eq!(r.status, 400, "{bad:?}: {}", r.text());
+        let body = r.json();
+        assert_eq!(body["errors"][0]["code"], "HTTP-400", "{body}");
+        assert_eq!(body["errors"][0]["status"], 400, "{body}");
+        assert_eq!(body["errors"][0]["source"]["parameter"], "filter", "{body}");
+        assert!(body["traceId"].is_string());
+    }
+    let combined = sim
+        .api(
+            "GET",
+            &format!(
+                "/api/v1/users?status=active&filter={}",
+                encode(r#"name co "a""#)
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        combined.status, 400,
+        "filter cannot be combined with deprecated parameters"
+    );
+
+    // Paging links keep the filter, percent-encoded, and the next page stays filtered.
+    let filter = r#"email co "@example.com" and name sw "a""#;
+    let target = format!(
+        "/api/v1/users?limit=7&totalResults=true&filter={}",
+        encode(filter)
+    );
+    let page1 = sim.api("GET", &target, None).await.json();
+    let total = page1["totalResults"].as_u64().unwrap();
+    assert!(total > 14, "{total}");
+    let next = page1["links"]["next"]["href"].as_str().unwrap();
+    assert!(
+        next.contains("filter=email%20co%20%22%40example.com%22%20and%20name%20sw%20%22a%22"),
+        "{next}"
+    );
+    let page2 = sim
+        .api("GET", next.trim_start_matches(&sim.url()), None)
+        .await
+        .json();
+    assert_eq!(page2["totalResults"], total);
+    let names: Vec<&str> = page1["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(page2["data"].as_array().unwrap())
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 14);
+    assert!(
+        names.iter().all(|n| n.to_lowercase().starts_with('a')),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn faults_set_location_and_raw_bodies() {
+    let sim = Sim::start().await;
+    let id = sim
+        .seed(json!({"resource": "spaces", "count": 1}))
+        .await
+        .remove(0);
+    let space_path = format!("/api/v1/spaces/{id}");
+    sim.ctl("POST", "/__sim/faults", json!({"faults": [
+        {"method": "DELETE", "path": space_path, "status": 302, "location": "https://other.example.com/moved"},
+        {"path": "/api/v1/users", "status": 400, "rawBody": "{\"errors\":[{\"title\":\"bad key sim-api-key\"}]}"},
+        {"path": "/api/v1/users/me", "status": 502, "rawBody": "<html>gateway sim-api-key</html>", "contentType": "text/html"},
+        {"path": "/api/v1/spaces", "rawBody": "{\"data\": \"replaced\"}"},
+    ]}))
+    .await;
+
+    let moved = sim.api("DELETE", &space_path, None).await;
+    assert_eq!(moved.status, 302);
+    assert_eq!(
+        moved.header("location"),
+        Some("https://other.example.com/moved")
+    );
+    assert_eq!(moved.json()["errors"][0]["code"], "HTTP-302");
+    assert_eq!(
+        sim.api("GET", &space_path, None).await.status,
+        200,
+        "the DELETE did not run"
+    );
+
+    let echoed = sim.api("GET", "/api/v1/users", None).await;
+    assert_eq!(echoed.status, 400);
+    assert_eq!(echoed.header("content-type"), Some("application/json"));
+    assert_eq!(
+        echoed.text(),
+        "{\"errors\":[{\"title\":\"bad key sim-api-key\"}]}"
+    );
+    let html = sim.api("GET", "/api/v1/users/me", None).await;
+    assert_eq!(html.status, 502);
+    assert_eq!(html.header("content-type"), Some("text/html"));
+    assert_eq!(html.text(), "<html>gateway sim-api-key</html>");
+    // Without a status the request runs and only its body is replaced.
+    let replaced = sim.api("GET", "/api/v1/spaces", None).await;
+    assert_eq!(replaced.status, 200);
+    assert_eq!(replaced.json(), json!({"data": "replaced"}));
+
+    let log = sim.ctl("GET", "/__sim/requests", Value::Null).await;
+    let notes: Vec<Value> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["fault"].clone())
+        .collect();
+    assert_eq!(notes[0]["location"], "https://other.example.com/moved");
+    assert!(notes[1].is_null(), "the GET after the fault ran normally");
+    assert_eq!(
+        notes[2]["body"], "raw",
+        "a raw body counts as a body fault: {}",
+        notes[2]
+    );
+    assert_eq!(notes[3]["contentType"], "text/html");
+    assert_eq!(notes[4]["rawBody"], "{\"data\": \"replaced\"}");
+    assert_eq!(
+        log["requests"][4]["response"]["body"],
+        json!({"data": "replaced"})
+    );
+
+    for bad in [
+        json!({"location": "https://x.example.com/"}),
+        json!({"status": 302, "location": "bad\nvalue"}),
+        json!({"status": 400, "contentType": "text/plain"}),
+        json!({"body": "raw"}),
+        json!({"body": "malformed", "rawBody": "x"}),
+        json!({"body": "truncated", "dripMs": 5}),
+        json!({"body": "drip", "dripBytes": 0}),
+        json!({"body": "drip", "dripMs": 3_600_000}),
+        json!({"drop": true, "status": 500}),
+    ] {
+        let r = sim
+            .send("POST", "/__sim/faults", &[], bad.to_string().as_bytes())
+            .await;
+        assert_eq!(r.status, 400, "{bad} -> {}", r.text());
+        assert!(r.json()["error"].is_string());
+    }
+    assert_eq!(
+        sim.ctl("GET", "/__sim/faults", Value::Null).await["faults"],
+        json!([])
+    );
+}
+
+/// Sends a GET and reads the response head; returns the stream, the declared Content-Length
+/// and the body bytes that came with the head.
+async fn open_get(sim: &Sim, target: &str) -> (TcpStream, usize, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let authority = sim.url().trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&authority).await.unwrap();
+    let head = format!(
+        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        sim.bearer()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let split = loop {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(
+            n > 0,
+            "closed before the head: {}",
+            String::from_utf8_lossy(&raw)
+        );
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .expect("a Content-Length")
+        .trim()
+        .parse()
+        .unwrap();
+    (stream, length, raw[split + 4..].to_vec())
+}
+
+#[tokio::test]
+async fn drip_fault_sends_the_head_at_once_and_the_body_a_byte_at_a_time() {
+    use tokio::io::AsyncReadExt;
+    let sim = Sim::start().await;
+    sim.seed(json!({"resource": "spaces", "count": 3})).await;
+    let normal = sim.api("GET", "/api/v1/spaces", None).await.json();
+
+    // Slow enough that the body cannot be complete right after the head (30 × 200 ms).
+    sim.ctl(
+        "POST",
+        "/__sim/faults",
+        json!({"path": "/api/v1/spaces", "body": "drip", "dripMs": 200}),
+    )
+    .await;
+    let (mut stream, length, mut body) = open_get(&sim, "/api/v1/spaces").await;
+    assert!(length > 30, "{length}");
+    assert!(
+        body.len() < length,
+        "the body is incomplete when the head arrives"
+    );
+    let mut buf = [0u8; 4096];
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(n >= 1, "dripped bytes follow");
+    body.extend_from_slice(&buf[..n]);
+    assert!(
+        body.len() < length,
+        "still incomplete after the next read ({} of {length})",
+        body.len()
+    );
+    drop(stream);
+
+    // A short drip ends with the whole, valid body.
+    sim.ctl(
+        "POST",
+        "/__sim/faults",
+        json!({"body": "drip", "dripMs": 10, "dripBytes": 4}),
+    )
+    .await;
+    let (mut stream, length, mut body) = open_get(&sim, "/api/v1/spaces").await;
+    let mut reads = 0;
+    loop {
+        let n = stream.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        reads += 1;
+        body.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(body.len(), length);
+    assert!(reads >= 2, "the body came in pieces");
+    let dripped: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(dripped["data"], normal["data"]);
+
+    let log = sim.ctl("GET", "/__sim/requests", Value::Null).await;
+    let requests = log["requests"].as_array().unwrap();
+    assert_eq!(requests[1]["fault"]["body"], "drip");
+    assert_eq!(requests[1]["fault"]["dripMs"], 200);
+    assert_eq!(requests[2]["fault"]["dripBytes"], 4);
+    assert_eq!(requests[2]["response"]["status"], 200);
+}
+
+#[tokio::test]
+async fn long_targets_get_414_and_large_headers_431_with_qlik_bodies() {
+    let sim = Sim::start().await;
+    // 100,000 characters: beyond what hyper itself would parse.
+    for (target, api_status) in [
+        (format!("/api/v1/spaces/{}", "a".repeat(100_000)), None),
+        (
+            format!("/api/v1/users?filter={}", "b".repeat(20_000)),
+            Some(414),
+        ),
+    ] {
+        let r = sim.api("GET", &target, None).await;
+        assert_eq!(r.status, 414, "{}", r.text());
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(r.header("connection"), Some("close"));
+        let body = r.json();
+        assert_eq!(body["errors"][0]["code"], "HTTP-414", "{body}");
+        assert!(body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("16384"));
+        assert_eq!(
+            body["errors"][0]["status"].as_u64(),
+            api_status,
+            "shaped per API: {body}"
+        );
+        assert!(body["traceId"].is_string());
+    }
+    let at_limit = format!(
+        "/api/v1/spaces/{}",
+        "c".repeat(16_384 - "/api/v1/spaces/".len())
+    );
+    assert_eq!(
+        sim.api("GET", &at_limit, None).await.status,
+        404,
+        "a target of 16384 bytes is served"
+    );
+
+    let big = "x".repeat(33_000);
+    let r = sim
+        .send(
+            "GET",
+            "/api/v1/spaces",
+            &[("Authorization", &sim.bearer()), ("X-Big", &big)],
+            b"",
+        )
+        .await;
+    assert_eq!(r.status, 431, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["code"], "HTTP-431");
+    let fine = "x".repeat(30_000);
+    let r = sim
+        .send(
+            "GET",
+            "/api/v1/spaces",
+            &[("Authorization", &sim.bearer()), ("X-Big", &fine)],
+            b"",
+        )
+        .await;
+    assert_eq!(r.status, 200, "30 kB of headers are fine");
+    // A refused request with a body: the body is read, the answer still arrives.
+    let body = vec![b'{'; 50_000];
+    let r = sim
+        .send(
+            "POST",
+            "/api/v1/spaces",
+            &[("Authorization", &sim.bearer()), ("X-Big", &big)],
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, 431);
+
+    let log = sim.ctl("GET", "/__sim/requests", Value::Null).await;
+    let statuses: Vec<i64> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["response"]["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [414, 414, 404, 431, 200, 431]);
+    let first = &log["requests"][0];
+    assert!(first["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("/api/v1/spaces/aaaa"));
+    assert!(first["path"].as_str().unwrap().len() <= 2048);
+    assert_eq!(log["requests"][5]["method"], "POST");
+}
+
+#[tokio::test]
+async fn keep_alive_connections_survive_checked_requests_with_bodies() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = Sim::start().await;
+    let authority = sim.url().trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&authority).await.unwrap();
+    let auth = sim.bearer();
+    let json_body = r#"{"name":"Kept","type":"shared"}"#;
+    let chunked = format!("{:x}\r\n{json_body}\r\n0\r\n\r\n", json_body.len());
+    // Three requests on one connection, written at once: a Content-Length body, a chunked
+    // body, and a plain GET that must still be found after both.
+    let requests = format!(
+        "POST /api/v1/spaces HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{json_body}\
+         PUT /api/v1/spaces/nope HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}\
+         GET /api/v1/spaces?name=kept HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n",
+        json_body.len()
+    );
+    stream.write_all(requests.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let statuses: Vec<&str> = text
+        .match_indices("HTTP/1.1 ")
+        .map(|(i, _)| &text[i + 9..i + 12])
+        .collect();
+    assert_eq!(statuses, ["201", "404", "200"], "{text}");
+    assert!(text.contains("\"count\":1"), "{text}");
+}
+
+#[tokio::test]
+async fn token_lifetime_outside_one_second_to_ten_years_is_refused() {
+    let sim = Sim::start().await;
+    for bad in [
+        json!(9_223_372_036_854_775_807i64),
+        json!(315_576_001),
+        json!(0),
+        json!(-5),
+    ] {
+        let body = json!({ "tokenLifetimeSeconds": bad }).to_string();
+        let r = sim
+            .send("POST", "/__sim/config", &[], body.as_bytes())
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert!(r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("tokenLifetimeSeconds"));
+    }
+    let config = sim.ctl("GET", "/__sim/config", Value::Null).await;
+    assert_eq!(
+        config["tokenLifetimeSeconds"], 3600,
+        "refused values change nothing"
+    );
+    // Ten years is accepted and tokens are issued with it.
+    sim.ctl(
+        "POST",
+        "/__sim/config",
+        json!({"tokenLifetimeSeconds": 315_576_000}),
+    )
+    .await;
+    let token = sim
+        .token_json(
+            json!({"grant_type": "client_credentials", "client_id": "sim-client",
+                            "client_secret": "sim-client-secret"}),
+        )
+        .await;
+    assert_eq!(token.status, 200, "{}", token.text());
+    assert_eq!(token.json()["expires_in"], 315_576_000);
+    let expires = parse_rfc3339(&token.json()["expires_at"]);
+    assert!(expires.year() >= chrono::Utc::now().year() + 9, "{expires}");
 }

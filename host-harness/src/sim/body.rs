@@ -1,6 +1,6 @@
 //! The hyper body type of every response: a complete body, a truncated one that sends part
-//! of its bytes under a larger `Content-Length` and then aborts the connection, or an oversized
-//! one streamed in chunks.
+//! of its bytes under a larger `Content-Length` and then aborts the connection, an oversized
+//! one streamed in chunks, or a dripped one sent a byte at a time.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,6 +27,14 @@ pub(crate) enum SimBody {
     },
     /// `{"data":[` then filler items until `remaining` bytes are sent, then `]}`; no length.
     Stream { remaining: usize, started: bool },
+    /// `rest`, its first `drip_left` bytes one at a time `every` apart (the first after
+    /// `every`, too), then the remainder in one frame. The caller sets `Content-Length`.
+    Drip {
+        rest: Bytes,
+        drip_left: usize,
+        every: Duration,
+        wait: Option<Pin<Box<Sleep>>>,
+    },
 }
 
 /// Size of one streamed chunk.
@@ -38,7 +46,19 @@ impl SimBody {
     }
 
     pub fn oversized(bytes: usize) -> Self {
-        SimBody::Stream { remaining: bytes, started: false }
+        SimBody::Stream {
+            remaining: bytes,
+            started: false,
+        }
+    }
+
+    pub fn drip(body: Bytes, every: Duration, bytes: usize) -> Self {
+        SimBody::Drip {
+            rest: body,
+            drip_left: bytes,
+            every,
+            wait: None,
+        }
     }
 
     pub fn truncated(part: Bytes) -> Self {
@@ -74,6 +94,26 @@ impl Body for SimBody {
                 *remaining = remaining.saturating_sub(chunk.len().max(1));
                 Poll::Ready(Some(Ok(Frame::data(chunk))))
             }
+            SimBody::Drip {
+                rest,
+                drip_left,
+                every,
+                wait,
+            } => {
+                if rest.is_empty() {
+                    return Poll::Ready(None);
+                }
+                if *drip_left == 0 {
+                    return Poll::Ready(Some(Ok(Frame::data(std::mem::take(rest)))));
+                }
+                let sleep = wait.get_or_insert_with(|| Box::pin(tokio::time::sleep(*every)));
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                *wait = None;
+                *drip_left -= 1;
+                Poll::Ready(Some(Ok(Frame::data(rest.split_to(1)))))
+            }
             SimBody::Truncated { part, stall } => {
                 if let Some(bytes) = part.take() {
                     return Poll::Ready(Some(Ok(Frame::data(bytes))));
@@ -91,7 +131,11 @@ impl Body for SimBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, SimBody::Full(None))
+        match self {
+            SimBody::Full(None) => true,
+            SimBody::Drip { rest, .. } => rest.is_empty(),
+            _ => false,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -99,6 +143,7 @@ impl Body for SimBody {
             SimBody::Full(bytes) => {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
+            SimBody::Drip { rest, .. } => SizeHint::with_exact(rest.len() as u64),
             SimBody::Truncated { .. } | SimBody::Stream { .. } => SizeHint::default(),
         }
     }

@@ -15,6 +15,9 @@ use super::state::State;
 
 type Handler = fn(&mut State, &Ctx) -> Result<(StatusCode, Value), String>;
 
+/// The longest token lifetime `/__sim/config` accepts: 10 years (of 365.25 days).
+const MAX_TOKEN_LIFETIME_SECONDS: i64 = 10 * 31_557_600;
+
 /// Seeding more than this many records in one call is refused.
 const MAX_SEED: usize = 100_000;
 
@@ -92,6 +95,7 @@ struct SeedRequest {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SeedSpace {
+    id: Option<String>,
     name: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -104,6 +108,7 @@ struct SeedSpace {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SeedUser {
+    id: Option<String>,
     name: Option<String>,
     email: Option<String>,
     subject: Option<String>,
@@ -147,6 +152,7 @@ fn seed_spaces(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String>
             Default::default()
         };
         let new = NewSpace {
+            id: r.id,
             name: r.name.unwrap_or(generated_name),
             kind: r
                 .kind
@@ -164,6 +170,7 @@ fn seed_spaces(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String>
             .clone()
             .unwrap_or_else(|| st.gen.pick(SPACE_TYPES).to_string());
         let new = NewSpace {
+            id: None,
             name,
             kind,
             description,
@@ -204,6 +211,7 @@ fn seed_users(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String> 
             Default::default()
         };
         let new = NewUser {
+            id: r.id,
             name: r.name.unwrap_or(generated_name),
             email: r.email.unwrap_or(generated_email),
             subject: r.subject,
@@ -268,7 +276,7 @@ fn clock_json(st: &State) -> Value {
     } else {
         json!(offset)
     };
-    json!({ "now": rfc3339(st.now()), "offsetSeconds": offset })
+    json!({ "now": rfc3339(st.now()), "offsetSeconds": offset, "frozen": st.clock.is_frozen() })
 }
 
 fn get_clock(st: &mut State, _: &Ctx) -> Result<(StatusCode, Value), String> {
@@ -280,13 +288,21 @@ fn get_clock(st: &mut State, _: &Ctx) -> Result<(StatusCode, Value), String> {
 struct ClockRequest {
     advance_seconds: Option<f64>,
     skew_seconds: Option<f64>,
+    freeze: Option<bool>,
 }
 
-/// POST /__sim/clock: `skewSeconds` sets the offset, `advanceSeconds` adds to it (both: skew first).
+/// POST /__sim/clock: `freeze` stops (`true`) or resumes (`false`) the clock, `skewSeconds`
+/// sets the offset, `advanceSeconds` adds to it (in that order). A frozen clock moves only by
+/// `skewSeconds` / `advanceSeconds` and resumes from where it stands.
 fn set_clock(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
     let req: ClockRequest = parse(ctx)?;
-    if req.advance_seconds.is_none() && req.skew_seconds.is_none() {
-        return Err("give advanceSeconds or skewSeconds".into());
+    if req.advance_seconds.is_none() && req.skew_seconds.is_none() && req.freeze.is_none() {
+        return Err("give freeze, advanceSeconds or skewSeconds".into());
+    }
+    match req.freeze {
+        Some(true) => st.clock.freeze(),
+        Some(false) => st.clock.unfreeze(),
+        None => {}
     }
     if let Some(skew) = req.skew_seconds {
         st.clock.set_skew(skew);
@@ -341,8 +357,13 @@ struct RateLimits {
 /// POST /__sim/config: partial update of rate limits and token lifetime.
 fn set_config(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
     let req: ConfigRequest = parse(ctx)?;
-    if req.token_lifetime_seconds.is_some_and(|s| s < 1) {
-        return Err("tokenLifetimeSeconds must be at least 1".into());
+    if req
+        .token_lifetime_seconds
+        .is_some_and(|s| !(1..=MAX_TOKEN_LIFETIME_SECONDS).contains(&s))
+    {
+        return Err(format!(
+            "tokenLifetimeSeconds must be between 1 and {MAX_TOKEN_LIFETIME_SECONDS} (10 years)"
+        ));
     }
     let settings = &mut st.settings;
     if let Some(limits) = req.rate_limits {

@@ -1,5 +1,8 @@
 //! Injected faults: a queue matched against incoming tenant requests, first match wins.
 
+use std::time::Duration;
+
+use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,7 +21,19 @@ pub(crate) enum BodyFault {
     /// A valid-looking JSON body of [`OVERSIZED_BYTES`], streamed in chunks without a
     /// `Content-Length` (beyond the 32 MiB a client should read).
     Oversized,
+    /// Status and headers at once, then the first `dripBytes` body bytes one every `dripMs`,
+    /// then the rest: a slow-drip tenant.
+    Drip,
+    /// The body replaced by `rawBody` (set whenever `rawBody` is given without `drip`, so the
+    /// request log shows the body was replaced on purpose).
+    Raw,
 }
+
+/// Defaults and bounds of a drip.
+const DRIP_MS: u64 = 1000;
+const DRIP_BYTES: usize = 30;
+const MAX_DRIP_MS: u64 = 600_000;
+const MAX_DRIP_BYTES: usize = 1 << 20;
 
 /// Size of an `oversized` body: 33 MiB.
 pub(crate) const OVERSIZED_BYTES: usize = 33 * 1024 * 1024;
@@ -44,6 +59,22 @@ pub(crate) struct Fault {
     pub body: Option<BodyFault>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drop: bool,
+    /// A `Location` header (for 3xx status faults, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Text sent as the body instead of the Qlik error body (status faults) or instead of the
+    /// real body (otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_body: Option<String>,
+    /// Content type of `rawBody` (default `application/json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Milliseconds between dripped bytes (`body: "drip"`, default 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drip_ms: Option<u64>,
+    /// How many body bytes are dripped one by one (`body: "drip"`, default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drip_bytes: Option<usize>,
 }
 
 fn one() -> u32 {
@@ -51,6 +82,15 @@ fn one() -> u32 {
 }
 
 impl Fault {
+    /// Checks a posted fault and fills in what it implies (`rawBody` alone means `body: "raw"`).
+    fn normalize(mut self) -> Result<Fault, String> {
+        if self.raw_body.is_some() && self.body.is_none() {
+            self.body = Some(BodyFault::Raw);
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
     fn validate(&self) -> Result<(), String> {
         if self.count == 0 {
             return Err("count must be at least 1".into());
@@ -59,7 +99,7 @@ impl Fault {
             return Err("status must be between 100 and 599".into());
         }
         if self.status.is_none() && self.delay_ms.is_none() && self.body.is_none() && !self.drop {
-            return Err("a fault needs one of status, delayMs, body or drop".into());
+            return Err("a fault needs one of status, delayMs, body, rawBody or drop".into());
         }
         if let Some(retry_after) = &self.retry_after {
             if self.status.is_none() {
@@ -68,14 +108,89 @@ impl Fault {
             HeaderValue::from_str(retry_after)
                 .map_err(|_| "retryAfter is not a valid header value")?;
         }
+        if let Some(location) = &self.location {
+            if self.status.is_none() {
+                return Err("location needs a status (a 3xx one, say)".into());
+            }
+            HeaderValue::from_str(location).map_err(|_| "location is not a valid header value")?;
+        }
+        match (self.body, self.raw_body.is_some()) {
+            (Some(BodyFault::Raw), false) => return Err("body \"raw\" needs rawBody".into()),
+            (Some(BodyFault::Malformed | BodyFault::Truncated | BodyFault::Oversized), true) => {
+                return Err("rawBody goes with a status, with body \"drip\" or alone".into())
+            }
+            _ => {}
+        }
+        if let Some(content_type) = &self.content_type {
+            if self.raw_body.is_none() {
+                return Err("contentType needs rawBody".into());
+            }
+            HeaderValue::from_str(content_type)
+                .map_err(|_| "contentType is not a valid header value")?;
+        }
+        if self.body != Some(BodyFault::Drip)
+            && (self.drip_ms.is_some() || self.drip_bytes.is_some())
+        {
+            return Err("dripMs and dripBytes need body \"drip\"".into());
+        }
+        if self.drip_ms.is_some_and(|ms| ms > MAX_DRIP_MS) {
+            return Err(format!("dripMs must be at most {MAX_DRIP_MS}"));
+        }
+        if self
+            .drip_bytes
+            .is_some_and(|n| n == 0 || n > MAX_DRIP_BYTES)
+        {
+            return Err(format!("dripBytes must be between 1 and {MAX_DRIP_BYTES}"));
+        }
+        if self.drop && (self.status.is_some() || self.body.is_some() || self.location.is_some()) {
+            return Err("drop answers nothing; it cannot have a status, body or location".into());
+        }
         Ok(())
     }
 
-    fn matches(&self, method: &str, path: &str) -> bool {
+    /// Whether the fault answers without running the request: a status without a body fault.
+    pub fn replaces_request(&self) -> bool {
+        self.status.is_some() && matches!(self.body, None | Some(BodyFault::Raw))
+    }
+
+    /// (interval, bytes) of a drip fault.
+    pub fn drip(&self) -> Option<(Duration, usize)> {
+        (self.body == Some(BodyFault::Drip)).then(|| {
+            (
+                Duration::from_millis(self.drip_ms.unwrap_or(DRIP_MS)),
+                self.drip_bytes.unwrap_or(DRIP_BYTES),
+            )
+        })
+    }
+
+    /// Applies the fault's status, `rawBody`, `Retry-After` and `Location` to a response.
+    pub fn dress(&self, reply: &mut Reply) {
+        if let Some(status) = self.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+            reply.status = status;
+        }
+        if let Some(raw) = &self.raw_body {
+            reply.body = Bytes::from(raw.clone());
+            let content_type = self.content_type.as_deref().unwrap_or("application/json");
+            reply.set_header("content-type", content_type);
+        }
+        if let Some(retry_after) = &self.retry_after {
+            reply.set_header("retry-after", retry_after.clone());
+        }
+        if let Some(location) = &self.location {
+            reply.set_header("location", location.clone());
+        }
+    }
+
+    /// Whether the fault applies to a request; `path` matches the path as sent or
+    /// percent-decoded.
+    fn matches(&self, method: &str, path: &str, decoded_path: &str) -> bool {
         self.method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self.path.as_deref().is_none_or(|p| p == path)
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|p| p == path || p == decoded_path)
     }
 }
 
@@ -96,15 +211,22 @@ impl FaultQueue {
         };
         let faults: Vec<Fault> =
             serde_json::from_value(list).map_err(|e| format!("invalid fault: {e}"))?;
-        faults.iter().try_for_each(Fault::validate)?;
+        let faults = faults
+            .into_iter()
+            .map(Fault::normalize)
+            .collect::<Result<Vec<_>, _>>()?;
         let added = faults.len();
         self.pending.extend(faults);
         Ok(added)
     }
 
-    /// Takes one use of the first pending fault matching the request.
-    pub fn take(&mut self, method: &str, path: &str) -> Option<Fault> {
-        let index = self.pending.iter().position(|f| f.matches(method, path))?;
+    /// Takes one use of the first pending fault matching the request (its path as sent and
+    /// percent-decoded).
+    pub fn take(&mut self, method: &str, path: &str, decoded_path: &str) -> Option<Fault> {
+        let index = self
+            .pending
+            .iter()
+            .position(|f| f.matches(method, path, decoded_path))?;
         let fault = &mut self.pending[index];
         fault.count -= 1;
         let hit = Fault {
@@ -129,18 +251,16 @@ impl FaultQueue {
 /// The text a `malformed` body fault sends instead of JSON.
 pub(crate) const MALFORMED_BODY: &str = "{\"data\": [{\"id\": <<malformed by an injected fault>>";
 
-/// The Qlik error response a status fault answers with, shaped for the path's API.
+/// The Qlik error response a status fault answers with, shaped for the path's API (before
+/// [`Fault::dress`] adds the fault's headers or raw body).
 pub(crate) fn status_reply(fault: &Fault, path: &str, trace_id: &str) -> Reply {
     let status = fault
         .status
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    let mut error = ApiError::new(
+    let error = ApiError::new(
         status,
         format!("Injected fault: {} for {path}.", status.as_u16()),
     );
-    if let Some(retry_after) = &fault.retry_after {
-        error = error.header("retry-after", retry_after.clone());
-    }
     error.reply(Api::of_path(path), trace_id)
 }

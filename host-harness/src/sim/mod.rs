@@ -9,6 +9,7 @@ mod control;
 mod errors;
 mod faults;
 mod gen;
+mod limits;
 mod oauth;
 mod paging;
 mod ratelimit;
@@ -18,6 +19,7 @@ mod request;
 mod router;
 mod routes_spaces;
 mod routes_users;
+mod scim;
 mod server;
 mod state;
 
@@ -89,6 +91,12 @@ impl SimHandle {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
+}
+
+/// The tenant's routes as (method, path pattern), e.g. `("GET", "/api/v1/spaces/{spaceId}")`,
+/// in the order of the simulator's route table. The control API under `/__sim/` is not listed.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    router::table()
 }
 
 /// Starts the simulator on the current tokio runtime, bound to 127.0.0.1 only.

@@ -39,7 +39,15 @@ pub(crate) fn token(st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
         ));
     }
     let lifetime = st.settings.token_lifetime_seconds;
-    let expires_at = st.now() + Duration::seconds(lifetime);
+    // `/__sim/config` keeps the lifetime within 10 years; checked arithmetic all the same.
+    let expires_at = Duration::try_seconds(lifetime)
+        .and_then(|d| st.now().checked_add_signed(d))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the configured token lifetime is out of range",
+            )
+        })?;
     let access_token = format!("sim-at-{}", st.gen.hex(24));
     st.tokens.insert(
         access_token.clone(),

@@ -1,9 +1,11 @@
 //! List-query plumbing shared by the cursor-paged APIs: `limit`, `sort`, opaque `next`/`prev`
 //! cursors and the absolute `links` object.
 //!
-//! A cursor is the hex encoding of `<n|p><position>:<anchor id>`: `n` = the page after the
-//! anchor record, `p` = the page before it. The anchor makes paging stable under inserts; the
-//! position is the fallback when the anchor has been deleted meanwhile.
+//! A cursor is standard base64 (padded) of three fixed bytes, `<n|p><position>:<anchor id>`
+//! and `;` filler: `n` = the page after the anchor record, `p` = the page before it. The anchor
+//! makes paging stable under inserts; the position is the fallback when the anchor has been
+//! deleted meanwhile. The fixed bytes and the filler make every cursor contain `+`, `/` and
+//! `=`, so a client that does not percent-encode it in the query gets a 400.
 
 use serde_json::{json, Map, Value};
 
@@ -75,26 +77,32 @@ pub(crate) struct Cursor {
     anchor: String,
 }
 
+/// Leading bytes of every cursor: base64 `+/+/`, so every cursor holds `+` and `/`.
+const CURSOR_MAGIC: [u8; 3] = [0xfb, 0xff, 0xbf];
+/// Trailing filler that makes the byte count `1 (mod 3)`, so every cursor ends in `==`.
+const CURSOR_FILL: u8 = b';';
+
 impl Cursor {
+    /// Standard base64 (with padding) of [`CURSOR_MAGIC`], `<n|p><position>:<anchor>` and
+    /// filler: like Qlik's cursors opaque base64, and always in need of percent-encoding.
     fn encode(&self) -> String {
-        let text = format!(
-            "{}{}:{}",
-            if self.forward { 'n' } else { 'p' },
-            self.position,
-            self.anchor
-        );
-        text.bytes().map(|b| format!("{b:02x}")).collect()
+        let mut bytes = CURSOR_MAGIC.to_vec();
+        bytes.push(if self.forward { b'n' } else { b'p' });
+        bytes.extend_from_slice(format!("{}:{}", self.position, self.anchor).as_bytes());
+        while bytes.len() % 3 != 1 {
+            bytes.push(CURSOR_FILL);
+        }
+        base64_encode(&bytes)
     }
 
     fn decode(raw: &str) -> Option<Cursor> {
-        if !raw.len().is_multiple_of(2) || raw.is_empty() {
+        let bytes = base64_decode(raw)?;
+        let rest = bytes.strip_prefix(&CURSOR_MAGIC[..])?;
+        let end = rest.iter().rposition(|b| *b != CURSOR_FILL)? + 1;
+        if rest.len() - end > 2 {
             return None;
         }
-        let bytes: Option<Vec<u8>> = (0..raw.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(raw.get(i..i + 2)?, 16).ok())
-            .collect();
-        let text = String::from_utf8(bytes?).ok()?;
+        let text = std::str::from_utf8(&rest[..end]).ok()?;
         let forward = match text.chars().next()? {
             'n' => true,
             'p' => false,
@@ -104,7 +112,7 @@ impl Cursor {
         let anchor_ok = anchor
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !anchor_ok {
+        if !anchor_ok || !position.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         Some(Cursor {
@@ -113,6 +121,66 @@ impl Cursor {
             anchor: anchor.to_string(),
         })
     }
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Base64, standard alphabet, with `=` padding (RFC 4648 §4).
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Strict base64 decoding: standard alphabet, padded to a multiple of 4, `=` only at the end,
+/// unused bits zero. `None` for anything else (a `+` sent unencoded arrives as a space).
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let raw = text.as_bytes();
+    if raw.is_empty() || !raw.len().is_multiple_of(4) {
+        return None;
+    }
+    let pad = raw.iter().rev().take_while(|b| **b == b'=').count();
+    if pad > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(raw.len() / 4 * 3);
+    let mut n: u32 = 0;
+    for (i, b) in raw[..raw.len() - pad].iter().enumerate() {
+        let v = B64.iter().position(|c| c == b)? as u32;
+        n = (n << 6) | v;
+        if i % 4 == 3 {
+            out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+            n = 0;
+        }
+    }
+    match pad {
+        0 => {}
+        1 => {
+            if n & 0b11 != 0 {
+                return None;
+            }
+            out.extend_from_slice(&[(n >> 10) as u8, (n >> 2) as u8]);
+        }
+        _ => {
+            if n & 0b1111 != 0 {
+                return None;
+            }
+            out.push((n >> 4) as u8);
+        }
+    }
+    Some(out)
 }
 
 /// Reads `next` / `prev` (at most one of them).
@@ -212,12 +280,25 @@ pub(crate) fn links(ctx: &Ctx, base_url: &str, w: &Window) -> Value {
 }
 
 fn href_with_cursor(ctx: &Ctx, base_url: &str, key: &str, cursor: &str) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in ctx.query.iter().filter(|(k, _)| k != "next" && k != "prev") {
-        query.append_pair(k, v);
-    }
-    query.append_pair(key, cursor);
-    format!("{base_url}{}?{}", ctx.path, query.finish())
+    let mut pairs: Vec<String> = ctx
+        .query
+        .iter()
+        .filter(|(k, _)| k != "next" && k != "prev")
+        .map(|(k, v)| format!("{}={}", query_encode(k), query_encode(v)))
+        .collect();
+    pairs.push(format!("{key}={}", query_encode(cursor)));
+    format!("{base_url}{}?{}", ctx.path, pairs.join("&"))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (a space as `%20`, `+` as
+/// `%2B`, `/` as `%2F`, `=` as `%3D`), so form and plain percent-decoding read the same value.
+pub(crate) fn query_encode(value: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, KEEP).to_string()
 }
 
 /// One cursor page of `sorted` records: reads `limit` and the cursor from the request, and
@@ -240,7 +321,11 @@ pub(crate) fn cursor_page<T>(
 }
 
 /// Sorts records by `compare`, descending when `desc`.
-pub(crate) fn sort_records<T>(records: &mut [&T], desc: bool, compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
+pub(crate) fn sort_records<T>(
+    records: &mut [&T],
+    desc: bool,
+    compare: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
     records.sort_by(|a, b| {
         let order = compare(a, b);
         if desc {
@@ -249,4 +334,65 @@ pub(crate) fn sort_records<T>(records: &mut [&T], desc: bool, compare: impl Fn(&
             order
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_and_matches_rfc4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_encode(plain.as_bytes()), encoded);
+            if !encoded.is_empty() {
+                assert_eq!(base64_decode(encoded).as_deref(), Some(plain.as_bytes()));
+            }
+        }
+        assert_eq!(base64_encode(&[0xfb, 0xff, 0xbf]), "+/+/");
+        for bad in [
+            "", "Zg=", "Zg", "Z===", "Zh==", "Zm9=", "Zm 9v", "Zm9v\n", "=Zm9", "Zg==Zg==",
+        ] {
+            assert_eq!(base64_decode(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cursors_hold_plus_slash_and_padding_and_decode_back() {
+        for (forward, position, anchor) in [
+            (true, 0, ""),
+            (true, 10, "65f1c2d3e4f5a6b7c8d9e0f1"),
+            (false, 7, "a_b-c"),
+            (true, 12345, "x"),
+        ] {
+            let cursor = Cursor {
+                forward,
+                position,
+                anchor: anchor.to_string(),
+            };
+            let text = cursor.encode();
+            assert!(
+                text.contains('+') && text.contains('/') && text.ends_with("=="),
+                "{text}"
+            );
+            assert_eq!(Cursor::decode(&text), Some(cursor));
+            assert_eq!(Cursor::decode(&text.replace('+', " ")), None);
+        }
+        // Well-formed base64 of something else is not a cursor.
+        assert_eq!(Cursor::decode(&base64_encode(b"n10:abc")), None);
+        assert_eq!(Cursor::decode(&base64_encode(b"\xfb\xff\xbfn1:a/b;")), None);
+        assert_eq!(Cursor::decode(&base64_encode(b"\xfb\xff\xbfx1:ab")), None);
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded_for_any_decoder() {
+        assert_eq!(query_encode("+/= a\"é~-._"), "%2B%2F%3D%20a%22%C3%A9~-._");
+    }
 }

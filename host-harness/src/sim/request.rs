@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
+use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
 /// One request, with its body already read.
@@ -24,7 +25,12 @@ impl Ctx {
     /// routing) forwarded the request, else `own` (the simulator's URL). Paging links use it,
     /// as a real tenant behind a proxy would.
     pub fn origin(&self, own: &str) -> String {
-        let header = |name: &str| self.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+        let header = |name: &str| {
+            self.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+        };
         match (header("x-forwarded-proto"), header("host")) {
             (Some(proto @ ("http" | "https")), Some(host)) => format!("{proto}://{host}"),
             _ => own.to_string(),
@@ -43,6 +49,42 @@ impl Ctx {
             query,
             headers: parts.headers,
             body,
+            trace_id,
+        }
+    }
+
+    /// The path's segments after the leading `/`, each percent-decoded on its own (`/a/b%2Fc/`
+    /// gives `a`, `b/c`, ``): an encoded `/` stays inside its segment. Bytes that do not decode
+    /// to UTF-8 become U+FFFD, so they match no literal and no record.
+    pub fn segments(&self) -> Vec<String> {
+        self.path
+            .split('/')
+            .skip(1)
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect()
+    }
+
+    /// The whole path percent-decoded (for matching faults posted with a decoded path).
+    pub fn decoded_path(&self) -> String {
+        percent_decode_str(&self.path)
+            .decode_utf8_lossy()
+            .into_owned()
+    }
+
+    /// A request refused for its size, as far as it is known: method and (the start of) the
+    /// target; no headers, no body.
+    pub fn rejected(rejection: &super::limits::Rejection, trace_id: String) -> Self {
+        let (path, raw_query) = rejection
+            .target
+            .split_once('?')
+            .unwrap_or((&rejection.target, ""));
+        Ctx {
+            method: Method::from_bytes(rejection.method.as_bytes()).unwrap_or(Method::GET),
+            path: path.to_string(),
+            raw_query: raw_query.to_string(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
             trace_id,
         }
     }

@@ -1,7 +1,8 @@
-//! The tenant API: resolves a request to a route, then checks method, auth and rate limit
-//! before handing it to the route's handler.
+//! The tenant API: one table of routes (method, path pattern, auth, rate-limit tier, handler).
+//! A request is matched against the patterns, then its method, auth and rate limit are checked
+//! before the route's handler runs.
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 use serde_json::json;
 
 use super::errors::{self, Api, ApiError};
@@ -13,129 +14,253 @@ use super::routes_spaces as spaces;
 use super::routes_users as users;
 use super::state::State;
 
-/// The tenant's endpoints.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Route {
-    Spaces,
-    SpaceTypes,
-    Space(String),
-    Users,
-    UserMe,
-    User(String),
-    OAuthToken,
-    OAuthRevoke,
-    WellKnown,
+/// The values of a matched pattern's `{name}` segments, in order, percent-decoded.
+pub(crate) struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    /// The value of `{name}`; "" when the pattern has no such segment.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
 }
 
-impl Route {
-    fn resolve(path: &str) -> Option<Route> {
-        let path = path
-            .strip_suffix('/')
-            .filter(|p| !p.is_empty())
-            .unwrap_or(path);
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let route = match segments.as_slice() {
-            ["api", "v1", "spaces"] => Route::Spaces,
-            ["api", "v1", "spaces", "types"] => Route::SpaceTypes,
-            ["api", "v1", "spaces", id] if !id.is_empty() => Route::Space(id.to_string()),
-            ["api", "v1", "users"] => Route::Users,
-            ["api", "v1", "users", "me"] => Route::UserMe,
-            ["api", "v1", "users", id] if !id.is_empty() => Route::User(id.to_string()),
-            ["oauth", "token"] => Route::OAuthToken,
-            ["oauth", "revoke"] => Route::OAuthRevoke,
-            [".well-known", "oauth-authorization-server"] => Route::WellKnown,
-            _ => return None,
-        };
-        Some(route)
-    }
+type Handler = fn(&mut State, &Ctx, &Params) -> Result<Reply, ApiError>;
 
-    fn methods(&self) -> &'static [Method] {
-        match self {
-            Route::Spaces => &[Method::GET, Method::POST],
-            Route::Space(_) => &[Method::GET, Method::PATCH, Method::PUT, Method::DELETE],
-            Route::OAuthToken | Route::OAuthRevoke => &[Method::POST],
-            Route::SpaceTypes
-            | Route::Users
-            | Route::UserMe
-            | Route::User(_)
-            | Route::WellKnown => &[Method::GET],
-        }
-    }
+/// Whether a route needs a bearer credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    /// The API key or a live OAuth access token.
+    Bearer,
+    /// None (the OAuth endpoints and the authorization-server metadata).
+    Open,
+}
 
-    /// REST routes need a bearer credential; the OAuth endpoints do not.
-    fn authenticated(&self) -> bool {
-        !matches!(
-            self,
-            Route::OAuthToken | Route::OAuthRevoke | Route::WellKnown
-        )
+/// One endpoint of the tenant: method, pattern (literal segments and `{name}` segments that
+/// match one non-empty segment), auth, rate-limit tier, handler.
+struct Route {
+    method: &'static str,
+    pattern: &'static str,
+    auth: Auth,
+    tier: Tier,
+    handler: Handler,
+}
+
+use Auth::{Bearer, Open};
+use Tier::{One, Two};
+
+/// Every tenant endpoint. Tiers per qlik-api.md "Rate limits": Tier 1 for the reads, Tier 2 for
+/// writes, `/oauth/token` and `/oauth/revoke`.
+#[rustfmt::skip]
+const ROUTES: &[Route] = &[
+    route("GET", "/api/v1/spaces", Bearer, One, list_spaces),
+    route("POST", "/api/v1/spaces", Bearer, Two, create_space),
+    route("GET", "/api/v1/spaces/types", Bearer, One, space_types),
+    route("GET", "/api/v1/spaces/{spaceId}", Bearer, One, get_space),
+    route("PATCH", "/api/v1/spaces/{spaceId}", Bearer, Two, patch_space),
+    route("PUT", "/api/v1/spaces/{spaceId}", Bearer, Two, put_space),
+    route("DELETE", "/api/v1/spaces/{spaceId}", Bearer, Two, delete_space),
+    route("GET", "/api/v1/users", Bearer, One, list_users),
+    route("GET", "/api/v1/users/me", Bearer, One, my_user),
+    route("GET", "/api/v1/users/{userId}", Bearer, One, get_user),
+    route("POST", "/oauth/token", Open, Two, oauth_token),
+    route("POST", "/oauth/revoke", Open, Two, oauth_revoke),
+    route("GET", "/.well-known/oauth-authorization-server", Open, One, well_known),
+];
+
+const fn route(
+    method: &'static str,
+    pattern: &'static str,
+    auth: Auth,
+    tier: Tier,
+    handler: Handler,
+) -> Route {
+    Route {
+        method,
+        pattern,
+        auth,
+        tier,
+        handler,
     }
+}
+
+fn list_spaces(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    spaces::list(st, ctx)
+}
+
+fn create_space(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    spaces::create(st, ctx)
+}
+
+fn space_types(_: &mut State, _: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    let body = json!({ "data": spaces::SPACE_TYPES });
+    Ok(Reply::json(StatusCode::OK, &body))
+}
+
+fn get_space(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    spaces::get(st, p.get("spaceId"))
+}
+
+fn patch_space(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    spaces::patch(st, ctx, p.get("spaceId"))
+}
+
+fn put_space(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    spaces::put(st, ctx, p.get("spaceId"))
+}
+
+fn delete_space(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    spaces::delete(st, p.get("spaceId"))
+}
+
+fn list_users(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    users::list(st, ctx)
+}
+
+fn my_user(st: &mut State, _: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    users::me(st)
+}
+
+fn get_user(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    users::get(st, p.get("userId"))
+}
+
+fn oauth_token(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    oauth::token(st, ctx)
+}
+
+fn oauth_revoke(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    oauth::revoke(st, ctx)
+}
+
+fn well_known(st: &mut State, _: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    oauth::well_known(st)
+}
+
+/// (method, pattern) of every tenant route, in table order.
+pub(crate) fn table() -> Vec<(&'static str, &'static str)> {
+    ROUTES.iter().map(|r| (r.method, r.pattern)).collect()
 }
 
 /// Answers one tenant request (everything outside `/__sim/`).
 pub(crate) fn handle(st: &mut State, ctx: &Ctx) -> Reply {
     let api = Api::of_path(&ctx.path);
-    let route = match check_route(ctx) {
-        Ok(route) => route,
+    let (route, params) = match resolve(ctx) {
+        Ok(found) => found,
         Err(e) => return e.reply(api, &ctx.trace_id),
     };
-    if route.authenticated() {
+    if route.auth == Auth::Bearer {
         if let Err(e) = oauth::authenticate(st, ctx) {
             return e.reply(api, &ctx.trace_id);
         }
     }
-    if let Err(retry_after) = count_request(st, &ctx.method) {
+    if let Err(retry_after) = count_request(st, route.tier) {
         return errors::rate_limited(retry_after);
     }
-    dispatch(st, ctx, &route).unwrap_or_else(|e| e.reply(api, &ctx.trace_id))
+    (route.handler)(st, ctx, &params).unwrap_or_else(|e| e.reply(api, &ctx.trace_id))
 }
 
-fn check_route(ctx: &Ctx) -> Result<Route, ApiError> {
-    let route = Route::resolve(&ctx.path)
-        .ok_or_else(|| ApiError::not_found(format!("No route for {} {}.", ctx.method, ctx.path)))?;
-    let allowed = route.methods();
-    if !allowed.contains(&ctx.method) {
-        let allow = allowed
-            .iter()
-            .map(Method::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let detail = format!(
-            "{} is not allowed on {}; allowed: {allow}.",
-            ctx.method, ctx.path
-        );
-        return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, detail).header("allow", allow));
+/// The route for the request's method and path: 404 when no pattern matches the path, 405
+/// (with `Allow`) when the best-matching pattern has no route for the method. A pattern with
+/// more literal segments, earlier, wins (`/spaces/types` over `/spaces/{spaceId}`).
+fn resolve(ctx: &Ctx) -> Result<(&'static Route, Params), ApiError> {
+    let segments = ctx.segments();
+    let mut best: Option<(Vec<bool>, &'static str, Params)> = None;
+    for r in ROUTES {
+        if best.as_ref().is_some_and(|(_, p, _)| *p == r.pattern) {
+            continue;
+        }
+        let Some((literals, params)) = match_pattern(r.pattern, &segments) else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|(l, _, _)| literals > *l) {
+            best = Some((literals, r.pattern, params));
+        }
     }
-    Ok(route)
+    let not_found = || ApiError::not_found(format!("No route for {} {}.", ctx.method, ctx.path));
+    let (_, pattern, params) = best.ok_or_else(not_found)?;
+    let on_pattern = || ROUTES.iter().filter(move |r| r.pattern == pattern);
+    if let Some(r) = on_pattern().find(|r| r.method == ctx.method.as_str()) {
+        return Ok((r, params));
+    }
+    let allow = on_pattern()
+        .map(|r| r.method)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let detail = format!(
+        "{} is not allowed on {}; allowed: {allow}.",
+        ctx.method, ctx.path
+    );
+    Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, detail).header("allow", allow))
 }
 
-/// Tier 1 for reads, Tier 2 for everything else (writes, `/oauth/token`, `/oauth/revoke`).
-fn count_request(st: &mut State, method: &Method) -> Result<(), u64> {
-    let (tier, limit) = if method == Method::GET {
-        (Tier::One, st.settings.tier1_per_minute)
-    } else {
-        (Tier::Two, st.settings.tier2_per_minute)
+/// Matches decoded path segments against a pattern; returns which pattern segments are
+/// literal (for ranking) and the parameter values.
+fn match_pattern(pattern: &'static str, segments: &[String]) -> Option<(Vec<bool>, Params)> {
+    let parts: Vec<&'static str> = pattern.split('/').skip(1).collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut literals = Vec::with_capacity(parts.len());
+    let mut params = Vec::new();
+    for (part, segment) in parts.into_iter().zip(segments) {
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) if !segment.is_empty() => {
+                literals.push(false);
+                params.push((name, segment.clone()));
+            }
+            Some(_) => return None,
+            None if part == segment => literals.push(true),
+            None => return None,
+        }
+    }
+    Some((literals, Params(params)))
+}
+
+/// Counts the request against its route's tier.
+fn count_request(st: &mut State, tier: Tier) -> Result<(), u64> {
+    let limit = match tier {
+        Tier::One => st.settings.tier1_per_minute,
+        Tier::Two => st.settings.tier2_per_minute,
     };
     let now = st.now();
     st.limiter.check(tier, limit, now)
 }
 
-fn dispatch(st: &mut State, ctx: &Ctx, route: &Route) -> Result<Reply, ApiError> {
-    match (route, &ctx.method) {
-        (Route::Spaces, &Method::GET) => spaces::list(st, ctx),
-        (Route::Spaces, _) => spaces::create(st, ctx),
-        (Route::SpaceTypes, _) => Ok(Reply::json(
-            StatusCode::OK,
-            &json!({ "data": spaces::SPACE_TYPES }),
-        )),
-        (Route::Space(id), &Method::GET) => spaces::get(st, id),
-        (Route::Space(id), &Method::PATCH) => spaces::patch(st, ctx, id),
-        (Route::Space(id), &Method::PUT) => spaces::put(st, ctx, id),
-        (Route::Space(id), _) => spaces::delete(st, id),
-        (Route::Users, _) => users::list(st, ctx),
-        (Route::UserMe, _) => users::me(st),
-        (Route::User(id), _) => users::get(st, id),
-        (Route::OAuthToken, _) => oauth::token(st, ctx),
-        (Route::OAuthRevoke, _) => oauth::revoke(st, ctx),
-        (Route::WellKnown, _) => oauth::well_known(st),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segs(path: &str) -> Vec<String> {
+        path.split('/').skip(1).map(str::to_string).collect()
+    }
+
+    #[test]
+    fn patterns_match_whole_non_empty_segments() {
+        let (lit, p) =
+            match_pattern("/api/v1/spaces/{spaceId}", &segs("/api/v1/spaces/a b")).unwrap();
+        assert_eq!(lit, [true, true, true, false]);
+        assert_eq!(p.get("spaceId"), "a b");
+        assert!(match_pattern("/api/v1/spaces/{spaceId}", &segs("/api/v1/spaces/")).is_none());
+        assert!(match_pattern("/api/v1/spaces/{spaceId}", &segs("/api/v1/spaces/a/b")).is_none());
+        assert!(match_pattern("/api/v1/spaces", &segs("/api/v1/spaces/")).is_none());
+    }
+
+    #[test]
+    fn every_pattern_is_well_formed_and_routes_are_unique() {
+        let table = table();
+        for (method, pattern) in &table {
+            assert!(
+                pattern.starts_with('/') && !pattern.ends_with('/'),
+                "{pattern}"
+            );
+            assert!(["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method));
+            assert_eq!(
+                table.iter().filter(|r| r == &&(*method, *pattern)).count(),
+                1
+            );
+        }
     }
 }

@@ -26,6 +26,8 @@ const NAME_FORBIDDEN: &[char] = &['"', '*', '?', '<', '>', '/', '|', '\\', ':'];
 /// Fields of a space to create.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NewSpace {
+    /// A given id (seeding); `None` generates one.
+    pub id: Option<String>,
     pub name: String,
     pub kind: String,
     pub description: String,
@@ -39,8 +41,14 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let filter = Filter::from_query(ctx)?;
     let mut matching: Vec<&Space> = st.spaces.iter().filter(|s| filter.accepts(s)).collect();
     paging::sort_records(&mut matching, desc, |a, b| compare(a, b, &field));
-    let (data, links) =
-        paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |s| &s.id, |s| to_json(st, s))?;
+    let (data, links) = paging::cursor_page(
+        ctx,
+        &st.identity.base_url,
+        LIMIT,
+        &matching,
+        |s| &s.id,
+        |s| to_json(st, s),
+    )?;
     let body = json!({ "data": data, "links": links, "meta": { "count": matching.len() } });
     Ok(Reply::json(StatusCode::OK, &body))
 }
@@ -104,6 +112,7 @@ fn compare(a: &Space, b: &Space, field: &str) -> Ordering {
 pub(crate) fn create(st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let body = json_object(ctx)?;
     let new = NewSpace {
+        id: None,
         name: required_str(&body, "name")?,
         kind: required_str(&body, "type")?,
         description: optional_str(&body, "description")?.unwrap_or_default(),
@@ -124,10 +133,17 @@ pub(crate) fn insert(st: &mut State, new: NewSpace) -> Result<Space, ApiError> {
     if st.space_name_taken(&new.name, None) {
         return Err(name_conflict(&new.name));
     }
+    if let Some(id) = &new.id {
+        if id.is_empty() || st.space_index(id).is_some() {
+            return Err(ApiError::bad_request(format!(
+                "space id {id:?} is empty or taken"
+            )));
+        }
+    }
     let now = st.now();
     let admin = st.admin_id.clone();
     let space = Space {
-        id: st.new_id(),
+        id: new.id.unwrap_or_else(|| st.new_id()),
         name: new.name,
         kind: new.kind,
         description: new.description,

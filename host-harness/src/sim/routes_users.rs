@@ -1,4 +1,4 @@
-//! `/api/v1/users`: list (cursor paging), get, and `/users/me` (301 to the caller's record).
+//! `/api/v1/users`: list (cursor paging, SCIM `filter`), get, and `/users/me` (301 to the caller's record).
 
 use http::StatusCode;
 use serde_json::{json, Value};
@@ -8,6 +8,7 @@ use super::errors::ApiError;
 use super::paging::{self, LimitRule};
 use super::reply::Reply;
 use super::request::Ctx;
+use super::scim::Filter;
 use super::state::{Resource, State, User};
 
 const LIMIT: LimitRule = LimitRule {
@@ -35,6 +36,8 @@ const USER_ROLE: (&str, &str, &str) = ("5f8e3a1b2c4d6e8f0a1b2c02", "SharedSpaceC
 /// Fields of a user to create by seeding.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NewUser {
+    /// A given id (seeding); `None` generates one.
+    pub id: Option<String>,
     pub name: String,
     pub email: String,
     pub subject: Option<String>,
@@ -45,21 +48,90 @@ pub(crate) struct NewUser {
 pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let (field, desc) = paging::parse_sort(ctx, SORT_FIELDS)?.unwrap_or(("name".into(), false));
     let total_results = parse_bool(ctx, "totalResults")?;
+    let filter = parse_filter(ctx)?;
     let mut matching: Vec<&User> = st
         .users
         .iter()
         .filter(|u| deprecated_filters_accept(ctx, u))
+        .filter(|u| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&|attr| filter_values(u, attr)))
+        })
         .collect();
     paging::sort_records(&mut matching, desc, |a, b| {
-        sort_key(st, a, &field).cmp(&sort_key(st, b, &field)).then_with(|| a.id.cmp(&b.id))
+        sort_key(st, a, &field)
+            .cmp(&sort_key(st, b, &field))
+            .then_with(|| a.id.cmp(&b.id))
     });
-    let (data, links) =
-        paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |u| &u.id, |u| to_json(st, u))?;
+    let (data, links) = paging::cursor_page(
+        ctx,
+        &st.identity.base_url,
+        LIMIT,
+        &matching,
+        |u| &u.id,
+        |u| to_json(st, u),
+    )?;
     let mut body = json!({ "data": data, "links": links });
     if total_results {
         body["totalResults"] = json!(matching.len());
     }
     Ok(Reply::json(StatusCode::OK, &body))
+}
+
+/// Query parameters the users API marks deprecated; `filter` cannot be combined with them.
+const DEPRECATED_PARAMS: &[&str] = &[
+    "email",
+    "status",
+    "subject",
+    "role",
+    "tenantId",
+    "sortBy",
+    "sortOrder",
+    "startingAfter",
+    "endingBefore",
+];
+
+/// Parses `filter` (SCIM, see [`scim`]); a malformed one, or one combined with a deprecated
+/// parameter, is a 400 pointing at `filter`.
+fn parse_filter(ctx: &Ctx) -> Result<Option<Filter>, ApiError> {
+    let Some(raw) = ctx.param("filter") else {
+        return Ok(None);
+    };
+    let bad = |detail: String| ApiError::bad_request(detail).param("filter");
+    if let Some(old) = DEPRECATED_PARAMS.iter().find(|p| ctx.param(p).is_some()) {
+        return Err(bad(format!(
+            "filter cannot be combined with the deprecated parameter {old}"
+        )));
+    }
+    Filter::parse(raw)
+        .map(Some)
+        .map_err(|e| bad(format!("invalid filter: {e}")))
+}
+
+/// A user's values of a (lowercase) filter attribute.
+fn filter_values(u: &User, attr: &str) -> Vec<String> {
+    let (role_id, role_name, _) = role(u);
+    let one = |v: &str| vec![v.to_string()];
+    match attr {
+        "id" => one(&u.id),
+        "subject" => one(&u.subject),
+        "name" => one(&u.name),
+        "email" => one(&u.email),
+        "status" => one(&u.status),
+        "assignedroles.id" => one(role_id),
+        "assignedroles.name" => one(role_name),
+        // No simulated user has a client id, groups or scopes.
+        _ => Vec::new(),
+    }
+}
+
+fn role(u: &User) -> (&'static str, &'static str, &'static str) {
+    if u.admin {
+        ADMIN_ROLE
+    } else {
+        USER_ROLE
+    }
 }
 
 /// The deprecated exact-match filters `email`, `status` and `subject`.
@@ -132,8 +204,13 @@ pub(crate) fn insert(st: &mut State, new: NewUser) -> Result<User, String> {
             USER_STATUSES.join(", ")
         ));
     }
+    if let Some(id) = &new.id {
+        if id.is_empty() || st.user(id).is_some() {
+            return Err(format!("user id {id:?} is empty or taken"));
+        }
+    }
     let now = st.now();
-    let id = st.new_id();
+    let id = new.id.unwrap_or_else(|| st.new_id());
     let user = User {
         subject: new.subject.unwrap_or_else(|| format!("sim|{id}")),
         id,
@@ -151,7 +228,7 @@ pub(crate) fn insert(st: &mut State, new: NewUser) -> Result<User, String> {
 
 /// The `User` record as Qlik returns it.
 pub(crate) fn to_json(st: &State, u: &User) -> Value {
-    let (role_id, role_name, level) = if u.admin { ADMIN_ROLE } else { USER_ROLE };
+    let (role_id, role_name, level) = role(u);
     json!({
         "id": u.id,
         "tenantId": st.tenant_id,

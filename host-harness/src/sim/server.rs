@@ -17,7 +17,9 @@ use tokio::sync::watch;
 use super::body::SimBody;
 use super::clock::http_date;
 use super::control;
+use super::errors::{Api, ApiError};
 use super::faults::{self, BodyFault, Fault};
+use super::limits;
 use super::reply::Reply;
 use super::request::Ctx;
 use super::router;
@@ -53,10 +55,15 @@ pub(crate) async fn serve(listener: TcpListener, shared: Shared, mut stop: watch
 fn spawn_connection(stream: TcpStream, shared: Shared, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let _ = stream.set_nodelay(true);
-        let service = service_fn(move |req| handle(shared.clone(), req));
+        let rejections = limits::Rejections::default();
+        let io = limits::Guarded::new(stream, rejections.clone());
+        let service = service_fn(move |req| handle(shared.clone(), rejections.clone(), req));
+        // Heads reach hyper only after `limits` checked them (at most ~48 KiB); the buffer
+        // limit is set well above that so hyper never refuses one itself.
         let conn = http1::Builder::new()
             .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
+            .max_buf_size(1 << 20)
+            .serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         tokio::select! {
             _ = conn.as_mut() => {}
@@ -86,9 +93,24 @@ enum Wire {
     Truncated,
     /// Replaced by a streamed body of this many bytes.
     Oversized(usize),
+    /// The first `bytes` bytes one at a time, `every` apart, then the rest.
+    Drip { every: Duration, bytes: usize },
 }
 
-async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBody>, Dropped> {
+async fn handle(
+    shared: Shared,
+    rejections: limits::Rejections,
+    req: Request<Incoming>,
+) -> Result<Response<SimBody>, Dropped> {
+    if req.uri().path() == limits::REJECTED_PATH {
+        let rejection = rejections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front();
+        if let Some(rejection) = rejection {
+            return Ok(refuse(&shared, &rejection));
+        }
+    }
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
     let ctx = Ctx::new(parts, body, lock(&shared).trace_id());
@@ -111,11 +133,29 @@ async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<SimBo
     Ok(send(reply, prepared.wire))
 }
 
+/// The Qlik-shaped answer to a request refused for its size (414 or 431), logged like any
+/// other request (with the start of its target as the path).
+fn refuse(shared: &Shared, rejection: &limits::Rejection) -> Response<SimBody> {
+    let mut st = lock(shared);
+    let ctx = Ctx::rejected(rejection, st.trace_id());
+    let seq = st.log.begin(&ctx);
+    let status =
+        http::StatusCode::from_u16(rejection.status).unwrap_or(http::StatusCode::BAD_REQUEST);
+    let reply = ApiError::new(status, rejection.detail.clone())
+        .reply(Api::of_path(&ctx.path), &ctx.trace_id)
+        .with_header("connection", "close");
+    let reply = stamp(&st, &ctx, reply);
+    st.log.finish(seq, Some(&reply));
+    send(reply, Wire::Whole)
+}
+
 /// Logs the request and takes the first fault matching it.
 fn arrive(shared: &Shared, ctx: &Ctx) -> (u64, Option<Fault>) {
     let mut st = lock(shared);
     let seq = st.log.begin(ctx);
-    let fault = st.faults.take(ctx.method.as_str(), &ctx.path);
+    let fault = st
+        .faults
+        .take(ctx.method.as_str(), &ctx.path, &ctx.decoded_path());
     if let Some(fault) = &fault {
         st.log.note_fault(seq, fault);
     }
@@ -123,31 +163,42 @@ fn arrive(shared: &Shared, ctx: &Ctx) -> (u64, Option<Fault>) {
 }
 
 /// The response to a tenant request under `fault`; `None` drops the connection. Status faults
-/// answer without running the request; body faults run it, then corrupt its body.
+/// answer without running the request; other faults run it, then change its status, headers
+/// or body.
 fn respond(st: &mut State, ctx: &Ctx, fault: Option<&Fault>) -> Option<Prepared> {
-    let whole = |reply| {
-        Some(Prepared {
-            reply,
-            wire: Wire::Whole,
-        })
-    };
     let Some(fault) = fault else {
-        return whole(router::handle(st, ctx));
+        return Some(Prepared {
+            reply: router::handle(st, ctx),
+            wire: Wire::Whole,
+        });
     };
     if fault.drop {
         return None;
     }
-    match (fault.body, fault.status) {
-        (Some(kind), status) => Some(corrupt(router::handle(st, ctx), kind, status)),
-        (None, Some(_)) => whole(faults::status_reply(fault, &ctx.path, &ctx.trace_id)),
-        (None, None) => whole(router::handle(st, ctx)),
-    }
+    let mut reply = if fault.replaces_request() {
+        faults::status_reply(fault, &ctx.path, &ctx.trace_id)
+    } else {
+        router::handle(st, ctx)
+    };
+    fault.dress(&mut reply);
+    Some(match fault.body {
+        None | Some(BodyFault::Raw) => Prepared {
+            reply,
+            wire: Wire::Whole,
+        },
+        Some(BodyFault::Drip) => {
+            let (every, bytes) = fault.drip().unwrap_or_default();
+            reply.set_header("content-length", reply.body.len().to_string());
+            Prepared {
+                reply,
+                wire: Wire::Drip { every, bytes },
+            }
+        }
+        Some(kind) => corrupt(reply, kind),
+    })
 }
 
-fn corrupt(mut reply: Reply, kind: BodyFault, status: Option<u16>) -> Prepared {
-    if let Some(status) = status.and_then(|s| http::StatusCode::from_u16(s).ok()) {
-        reply.status = status;
-    }
+fn corrupt(mut reply: Reply, kind: BodyFault) -> Prepared {
     match kind {
         BodyFault::Malformed => {
             reply.body = Bytes::from_static(faults::MALFORMED_BODY.as_bytes());
@@ -177,6 +228,10 @@ fn corrupt(mut reply: Reply, kind: BodyFault, status: Option<u16>) -> Prepared {
                 wire: Wire::Oversized(faults::OVERSIZED_BYTES),
             }
         }
+        BodyFault::Drip | BodyFault::Raw => Prepared {
+            reply,
+            wire: Wire::Whole,
+        },
     }
 }
 
@@ -192,6 +247,7 @@ fn send(reply: Reply, wire: Wire) -> Response<SimBody> {
         Wire::Whole => SimBody::full(reply.body.clone()),
         Wire::Truncated => SimBody::truncated(reply.body.clone()),
         Wire::Oversized(bytes) => SimBody::oversized(bytes),
+        Wire::Drip { every, bytes } => SimBody::drip(reply.body.clone(), every, bytes),
     };
     let mut response = Response::new(body);
     *response.status_mut() = reply.status;
