@@ -158,7 +158,11 @@ impl Host for WasiHost {
         let scheme = if url.scheme == "http" { Scheme::Http } else { Scheme::Https };
         outgoing.set_scheme(Some(&scheme)).map_err(|_| refused("scheme"))?;
         outgoing.set_authority(Some(&url.authority())).map_err(|_| refused("host"))?;
-        outgoing.set_path_with_query(Some(&url.path_and_query())).map_err(|_| refused("path"))?;
+        // A host refusing the path must fail the request: sent without it, it would go to `/`.
+        let path = url.path_and_query();
+        outgoing
+            .set_path_with_query(Some(&path))
+            .map_err(|_| SendError::Other(format!("the host refused the request's path ({} bytes; too long?)", path.len())))?;
 
         let options = RequestOptions::new();
         // A host may refuse a timeout setting; it then applies its own.

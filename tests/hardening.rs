@@ -170,3 +170,135 @@ async fn d18_query_params_can_repeat_a_key() {
     env.ok("listSpaces", input).await;
     assert_eq!(env.requests().await[0]["query"], "name=x&name=y&limit=5");
 }
+
+/// A list page answered by a raw-body fault (the simulator sends it as it is).
+fn raw_page(env: &Env, data: Value, next: Option<String>) -> Value {
+    let mut links = json!({"self": {"href": format!("{}/api/v1/spaces", env.sim.url())}});
+    if let Some(href) = next {
+        links["next"] = json!({"href": href});
+    }
+    json!({"method": "GET", "path": "/api/v1/spaces", "status": 200, "rawBody": json!({"data": data, "links": links}).to_string()})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d04_fetch_all_stops_after_three_empty_pages_and_says_truncated() {
+    let env = Env::new().await;
+    let faults: Vec<Value> =
+        (1..=10).map(|n| raw_page(&env, json!([]), Some(format!("{}/api/v1/spaces?limit=10&next=c{n}", env.sim.url())))).collect();
+    env.control("POST", "/__sim/faults", Some(json!({ "faults": faults }))).await;
+    let out = env.ok("listSpaces", json!({"fetchAll": true, "limit": 10, "maxRecords": 50})).await;
+    assert_eq!((out["truncated"].as_bool(), out["nextPage"].as_str()), (Some(true), Some("c3")), "{out}");
+    assert_eq!(env.requests_to("/api/v1/spaces").await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d04_fetch_all_caps_its_pages_and_says_truncated() {
+    let env = Env::new().await;
+    // Sparse pages that never end (one record, then two empty pages): maxRecords 4 at limit 2
+    // reads at most 2 + 2 pages, though only 2 records came.
+    let faults: Vec<Value> = (1..=12)
+        .map(|n| {
+            let data = if n % 3 == 1 { json!([{"id": format!("s{n}")}]) } else { json!([]) };
+            raw_page(&env, data, Some(format!("{}/api/v1/spaces?limit=2&next=p{n}", env.sim.url())))
+        })
+        .collect();
+    env.control("POST", "/__sim/faults", Some(json!({ "faults": faults }))).await;
+    let out = env.ok("listSpaces", json!({"fetchAll": true, "limit": 2, "maxRecords": 4})).await;
+    assert_eq!(out["data"].as_array().unwrap().len(), 2);
+    assert_eq!((out["truncated"].as_bool(), out["nextPage"].as_str()), (Some(true), Some("p4")), "{out}");
+    assert_eq!(env.requests_to("/api/v1/spaces").await.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d07_a_slow_drip_tenant_ends_in_timeout_within_the_deadline() {
+    let env = Env::with(EnvOptions { request_deadline: Some(std::time::Duration::from_millis(1500)), ..Default::default() }).await;
+    let ids = env.seed("spaces", 1).await;
+    // Headers at once, then a byte every 400 ms: the between-bytes timeout (30 s) never fires.
+    env.fault(json!({"method": "GET", "body": "drip", "dripMs": 400, "dripBytes": 30})).await;
+    let error = env.err("getSpace", json!({"spaceId": ids[0]})).await;
+    assert_eq!(error["kind"], "timeout", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("deadline"), "{error}");
+    assert_eq!(env.requests().await.len(), 1, "a timeout is not retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d09_secrets_a_tenant_echoes_are_redacted_from_errors() {
+    let env = Env::new().await;
+    let echo = format!(r#"{{"errors":[{{"code":"ECHO","title":"Bearer {SENTINEL_API_KEY}","detail":"you sent Authorization: Bearer {SENTINEL_API_KEY}"}}]}}"#);
+    env.fault(json!({"path": "/api/v1/spaces", "status": 400, "rawBody": echo})).await;
+    let error = env.err("listSpaces", json!({})).await;
+    assert_eq!((error["kind"].as_str(), error["code"].as_str()), (Some("api"), Some("ECHO")));
+    assert!(error["detail"].as_str().unwrap().contains("Bearer ***"), "{error}");
+    assert_no_secret(&error.to_string(), SENTINEL_API_KEY);
+
+    let page = format!("proxy error: request had Authorization: Bearer {SENTINEL_API_KEY}");
+    env.fault(json!({"path": "/api/v1/spaces", "status": 500, "rawBody": page, "contentType": "text/plain"})).await;
+    let error = env.err("listSpaces", json!({})).await;
+    assert_eq!(error["status"], 500);
+    assert_no_secret(&error.to_string(), SENTINEL_API_KEY);
+
+    // An identity provider that echoes the request body on a refused token request.
+    let secret = env.sim.client_secret().to_string();
+    let body = json!({"error": "invalid_client", "error_description": format!(r#"bad secret in body: {{"client_secret":"{secret}"}}"#)});
+    env.fault(json!({"path": "/oauth/token", "status": 401, "rawBody": body.to_string()})).await;
+    let Outcome::Err(error) = env.call_with(&client_credentials(&env), "listSpaces", json!({})).await else { panic!("accepted") };
+    assert_eq!(error["kind"], "unauthorized");
+    assert!(error["detail"].as_str().unwrap().contains("\"client_secret\":\"***\""), "{error}");
+    assert_no_secret(&error.to_string(), &secret);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d11_select_user_searches_all_users_on_the_tenant() {
+    let env = Env::new().await;
+    env.seed("users", 2099).await;
+    let needle = env
+        .control("POST", "/__sim/seed", Some(json!({"resource": "users", "records": [{"name": "Zed Needle", "email": "needle@example.com"}]})))
+        .await["created"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.clear_requests().await;
+    let items = env.ok("selectUser", json!({"search": "NEEDLE@"})).await;
+    assert_eq!(items, json!([{"key": needle, "label": "Zed Needle"}]));
+    let requests = env.requests_to("/api/v1/users").await;
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["query"], "limit=100&filter=name+co+%22NEEDLE%40%22+or+email+co+%22NEEDLE%40%22");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_sources_return_at_most_2000_items() {
+    let env = Env::new().await;
+    env.seed("spaces", 2150).await;
+    let all = env.ok("selectSpace", json!({})).await;
+    assert_eq!(all.as_array().unwrap().len(), 2000, "the cap");
+    assert_eq!(env.requests_to("/api/v1/spaces").await.len(), 20, "reads stop once 2000 items match");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d16_a_url_the_tenant_refuses_as_too_long_is_a_final_api_error() {
+    let env = Env::new().await;
+    let error = env.err("getSpace", json!({"spaceId": "x".repeat(20_000)})).await;
+    assert_eq!((error["kind"].as_str(), error["status"].as_u64()), (Some("api"), Some(414)), "{error}");
+    let pairs: Vec<Value> = (0..3000).map(|i| json!({"key": format!("k{i}"), "value": "v"})).collect();
+    let error = env.err("listSpaces", json!({"paramsInputFields": pairs})).await;
+    assert_eq!(error["status"], 414, "{error}");
+    assert_eq!(statuses(&env.requests().await), [414, 414], "never retried");
+    // Longer than the host's HTTP stack takes: refused before sending (never sent to `/`).
+    let error = env.err("getSpace", json!({"spaceId": "x".repeat(100_000)})).await;
+    assert_eq!(error["kind"], "transport", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("too long"), "{error}");
+    assert_eq!(env.requests().await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d19_next_links_to_another_path_are_refused() {
+    let env = Env::new().await;
+    for next in [format!("{}/api/v1/users?next=x", env.sim.url()), format!("{}/oauth/token?next=x", env.sim.url()), "next?next=r".into()] {
+        env.clear_requests().await;
+        env.fault(raw_page(&env, json!([{"id": "s1"}]), Some(next.clone()))).await;
+        let error = env.err("listSpaces", json!({"fetchAll": true})).await;
+        assert_eq!(error["kind"], "invalid-response", "{next}: {error}");
+        assert!(error["message"].as_str().unwrap().contains("another path"), "{error}");
+        assert_eq!(env.requests().await.len(), 1, "{next}");
+    }
+}
