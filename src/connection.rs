@@ -136,7 +136,7 @@ fn resolve_oauth(oauth: &OAuth2Connection) -> Result<Resolved> {
     if !tenant.same_origin(oauth.token_url.trim()) {
         return Err(ConnectorError::invalid(
             "tokenUrl",
-            format!("must be on the tenant host {}", tenant.origin()),
+            format!("tokenUrl must be on the tenant host {}", tenant.origin()),
         ));
     }
     let auth = match oauth.grant_type {

@@ -22,7 +22,11 @@ pub fn describe_error(error: &Value) -> String {
     let kind = error["kind"].as_str().unwrap_or("error");
     let field = |k: &str| error[k].as_str().map(str::to_string);
     let text = match kind {
-        "invalid-input" => format!("{}: {}", field("input").unwrap_or_default(), field("message").unwrap_or_default()),
+        // Messages usually start with the input's name already ("limit must be …").
+        "invalid-input" => {
+            let (input, message) = (field("input").unwrap_or_default(), field("message").unwrap_or_default());
+            if message.starts_with(&input) { message } else { format!("{input}: {message}") }
+        }
         "timeout" | "transport" | "invalid-response" => field("message").unwrap_or_default(),
         _ => {
             let mut parts = vec![error["status"].to_string()];
@@ -35,4 +39,18 @@ pub fn describe_error(error: &Value) -> String {
         }
     };
     one_line(&format!("{kind}: {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_error;
+    use serde_json::json;
+
+    #[test]
+    fn the_input_is_named_once() {
+        let named = json!({"kind": "invalid-input", "input": "limit", "message": "limit must be a whole number"});
+        assert_eq!(describe_error(&named), "invalid-input: limit must be a whole number");
+        let other = json!({"kind": "invalid-input", "input": "input", "message": "the inputs must be a JSON object"});
+        assert_eq!(describe_error(&other), "invalid-input: input: the inputs must be a JSON object");
+    }
 }

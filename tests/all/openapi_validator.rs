@@ -1,7 +1,6 @@
-//! Unit tests of `tests/support/openapi.rs`, on hand-written exchanges (no server needed).
+//! Unit tests of `support/openapi.rs`, on hand-written exchanges (no server needed).
 
-#[path = "support/openapi.rs"]
-mod openapi;
+use crate::support::openapi;
 
 use openapi::Spec;
 use serde_json::{json, Value};

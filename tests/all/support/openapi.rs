@@ -3,7 +3,8 @@
 //! The documents live outside the repository, in `../shared/spec/qlik-openapi/` (relative to
 //! the crate root); they are read at run time and never copied. See that directory's README.
 //!
-//! Standalone file module: include it with `#[path = "support/openapi.rs"] mod openapi;`.
+//! A module of the root test binary (`crate::support::openapi`); the harness tests include
+//! the file by path.
 //!
 //! An exchange is one entry of the simulator's `GET /__sim/requests` list:
 //! ```json

@@ -5,7 +5,7 @@
 //! The binary is the one cargo builds for this package's integration tests
 //! (`CARGO_BIN_EXE_qlik-harness`), so no nested build is needed.
 
-#[path = "../../tests/support/openapi.rs"]
+#[path = "../../../tests/all/support/openapi.rs"]
 mod openapi;
 
 use env::{temp_dir, Env, SENTINEL_API_KEY};

@@ -1,13 +1,12 @@
 //! A test environment: a simulated tenant, the real component in the harness, and helpers to
 //! call exports and read what the tenant received. Include with
-//! `#[path = "support/env.rs"] mod env;`.
+//! `use crate::support::env;`.
 //!
 //! When an `Env` ends, every exchange its tenant saw is validated against Qlik's published
 //! OpenAPI documents: the whole suite's traffic conforms, not a sample of it.
 #![allow(dead_code)]
 
-#[path = "openapi.rs"]
-pub mod openapi;
+pub use super::openapi;
 
 use qlik_harness::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
 use qlik_harness::sim::{self, SimConfig, SimHandle};

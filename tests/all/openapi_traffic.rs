@@ -2,8 +2,7 @@
 //! what the component sends and what the simulated tenant answers, on success, error and fault
 //! paths alike.
 
-#[path = "support/env.rs"]
-mod env;
+use crate::support::env;
 
 use env::{openapi, Env};
 use qlik_harness::Outcome;

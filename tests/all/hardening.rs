@@ -1,8 +1,7 @@
 //! The defects of `../shared/notes/defects-foundation.md`, each shown fixed through the real
 //! component against the simulated tenant (the test names carry the defect numbers).
 
-#[path = "support/env.rs"]
-mod env;
+use crate::support::env;
 
 use env::{assert_no_secret, temp_dir, Env, EnvOptions, SENTINEL_API_KEY};
 use qlik_harness::Outcome;

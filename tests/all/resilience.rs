@@ -1,7 +1,6 @@
 //! Retries, timeouts, OAuth client credentials and tenant forms, through the real component.
 
-#[path = "support/env.rs"]
-mod env;
+use crate::support::env;
 
 use env::{assert_no_secret, temp_dir, Env, EnvOptions};
 use qlik_harness::Outcome;

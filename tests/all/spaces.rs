@@ -1,8 +1,7 @@
 //! Spaces through the real component: every action and the data source, run in the harness
 //! against the simulated tenant, asserting what the tenant received.
 
-#[path = "support/env.rs"]
-mod env;
+use crate::support::env;
 
 use env::{assert_no_secret, assert_qlik_error, Env, SENTINEL_API_KEY};
 use serde_json::{json, Value};

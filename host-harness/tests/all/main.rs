@@ -1,0 +1,5 @@
+//! The harness's integration tests, in one binary: the CLI contract (the built binary run as a
+//! child process) and the simulated tenant over raw HTTP.
+
+mod cli;
+mod sim_api;

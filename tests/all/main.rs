@@ -1,0 +1,12 @@
+//! Every integration test of the component, in one binary: wasmtime is linked once, and the
+//! harness's shared `Runtime` compiles the component once for all of them. Each module runs
+//! the built `.wasm` against the simulated tenant (or checks what the tests rely on).
+
+mod support;
+
+mod hardening;
+mod manifest;
+mod openapi_traffic;
+mod openapi_validator;
+mod resilience;
+mod spaces;

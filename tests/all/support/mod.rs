@@ -1,0 +1,4 @@
+//! Shared test support: the simulated tenant + component environment, and the OpenAPI checker.
+
+pub mod env;
+pub mod openapi;
