@@ -26,7 +26,20 @@ fn main() {
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's settings are for the host target; keep them out of the nested build.
-    for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS", "RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER", "CARGO_PROFILE_RELEASE_DEBUG", "CARGO_LLVM_COV", "LLVM_PROFILE_FILE"] {
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_PROFILE_RELEASE_DEBUG",
+        "CARGO_LLVM_COV",
+        "LLVM_PROFILE_FILE",
+    ] {
         command.env_remove(var);
     }
     for (var, _) in std::env::vars() {

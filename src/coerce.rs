@@ -50,10 +50,8 @@ pub fn coerce(ty: InputType, raw: Option<&Value>) -> Result<Option<Value>, Strin
         InputType::Integer { min, max } => integer(raw, min, max).map(|n| Some(Value::from(n))),
         InputType::Boolean => boolean(raw).map(|b| Some(Value::Bool(b))),
         InputType::Code => code(raw).map(Some),
-        InputType::ValueList => value_list(raw).map(|items| {
-            (!items.is_empty())
-                .then(|| Value::Array(items.into_iter().map(Value::String).collect()))
-        }),
+        InputType::ValueList => value_list(raw)
+            .map(|items| (!items.is_empty()).then(|| Value::Array(items.into_iter().map(Value::String).collect()))),
         InputType::KeyValueList => key_value_list(raw).map(|pairs| {
             (!pairs.is_empty()).then(|| {
                 Value::Array(pairs.into_iter().map(|(k, v)| Value::Array(vec![Value::String(k), v])).collect())
@@ -175,11 +173,7 @@ fn parse_json(s: &str) -> Result<Value, String> {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         let what = full.strip_suffix(&suffix).unwrap_or(&full);
-        format!(
-            "is not valid JSON (line {}, column {}: {what})",
-            e.line(),
-            e.column()
-        )
+        format!("is not valid JSON (line {}, column {}: {what})", e.line(), e.column())
     })
 }
 
@@ -196,10 +190,7 @@ fn value_list(v: &Value) -> Result<Vec<String>, String> {
             Ok(vec![t.to_string()])
         }
         Value::Number(_) | Value::Bool(_) => Ok(scalar_text(v).into_iter().collect()),
-        other => Err(format!(
-            "must be a list of text values, not {}",
-            kind(other)
-        )),
+        other => Err(format!("must be a list of text values, not {}", kind(other))),
     }
 }
 
@@ -243,10 +234,7 @@ fn key_value_list(v: &Value) -> Result<Pairs, String> {
                 pairs_from_lines(t)
             }
         }
-        other => Err(format!(
-            "must be a list of key/value pairs, not {}",
-            kind(other)
-        )),
+        other => Err(format!("must be a list of key/value pairs, not {}", kind(other))),
     }
 }
 
@@ -254,9 +242,7 @@ fn key_value_list(v: &Value) -> Result<Pairs, String> {
 fn pair_value(v: Option<&Value>, what: impl Fn() -> String) -> Result<Value, String> {
     match v {
         None | Some(Value::Null) => Ok(Value::String(String::new())),
-        Some(v) => scalar_text(v)
-            .map(Value::String)
-            .ok_or_else(|| format!("{} must be text, not {}", what(), kind(v))),
+        Some(v) => scalar_text(v).map(Value::String).ok_or_else(|| format!("{} must be text, not {}", what(), kind(v))),
     }
 }
 
@@ -282,12 +268,7 @@ fn pairs_from_items(items: &[Value]) -> Result<Pairs, String> {
                 let (k, v) = split_line(s.trim()).map_err(|e| format!("item {n} {e}"))?;
                 map.push((k, Value::String(v)));
             }
-            other => {
-                return Err(format!(
-                    "item {n} must be a {{key, value}} object, not {}",
-                    kind(other)
-                ))
-            }
+            other => return Err(format!("item {n} must be a {{key, value}} object, not {}", kind(other))),
         }
     }
     Ok(map)
@@ -323,9 +304,7 @@ fn pairs_from_lines(s: &str) -> Result<Pairs, String> {
 
 /// Splits `k=v` at the first `=`; key and value trimmed.
 fn split_line(line: &str) -> Result<(String, String), String> {
-    let (k, v) = line
-        .split_once('=')
-        .ok_or_else(|| "must look like key=value".to_string())?;
+    let (k, v) = line.split_once('=').ok_or_else(|| "must look like key=value".to_string())?;
     let k = k.trim();
     if k.is_empty() {
         return Err("has no key".into());
@@ -334,21 +313,10 @@ fn split_line(line: &str) -> Result<(String, String), String> {
 }
 
 fn picklist(v: &Value, options: &[&str]) -> Result<String, String> {
-    let listed = || {
-        options
-            .iter()
-            .map(|o| format!("`{o}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let s =
-        scalar_text(v).ok_or_else(|| format!("must be one of {}, not {}", listed(), kind(v)))?;
+    let listed = || options.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+    let s = scalar_text(v).ok_or_else(|| format!("must be one of {}, not {}", listed(), kind(v)))?;
     let s = s.trim();
-    options
-        .iter()
-        .find(|o| **o == s)
-        .map(|o| o.to_string())
-        .ok_or_else(|| format!("must be one of {}", listed()))
+    options.iter().find(|o| **o == s).map(|o| o.to_string()).ok_or_else(|| format!("must be one of {}", listed()))
 }
 
 #[cfg(test)]
@@ -379,10 +347,7 @@ mod tests {
         let types = [
             InputType::String,
             InputType::Password,
-            InputType::Integer {
-                min: Some(1),
-                max: Some(5),
-            },
+            InputType::Integer { min: Some(1), max: Some(5) },
             InputType::Boolean,
             InputType::Code,
             InputType::ValueList,
@@ -390,15 +355,7 @@ mod tests {
             InputType::Picklist(&["a"]),
         ];
         for ty in types {
-            run(
-                ty,
-                &[
-                    (None, Ok(None)),
-                    (Some(Value::Null), Ok(None)),
-                    (s(""), Ok(None)),
-                    (s(" \n\t "), Ok(None)),
-                ],
-            );
+            run(ty, &[(None, Ok(None)), (Some(Value::Null), Ok(None)), (s(""), Ok(None)), (s(" \n\t "), Ok(None))]);
         }
     }
 
@@ -426,10 +383,7 @@ mod tests {
             &[
                 (s("s3cr3t "), Ok(Some(json!("s3cr3t ")))),
                 (Some(json!(1234)), Ok(Some(json!("1234")))),
-                (
-                    Some(json!({"k": "s3cr3t"})),
-                    Err("must be text, not an object"),
-                ),
+                (Some(json!({"k": "s3cr3t"})), Err("must be text, not an object")),
                 (Some(json!(["s3cr3t"])), Err("must be text, not a list")),
             ],
         );
@@ -441,10 +395,7 @@ mod tests {
 
     #[test]
     fn integer_table() {
-        let ty = InputType::Integer {
-            min: Some(1),
-            max: Some(100),
-        };
+        let ty = InputType::Integer { min: Some(1), max: Some(100) };
         run(
             ty,
             &[
@@ -469,21 +420,12 @@ mod tests {
                 (Some(json!(u64::MAX)), Err("must be at most 100")),
                 (s("99999999999999999999999"), Err("must be at most 100")),
                 (Some(json!(1e30)), Err("must be at most 100")),
-                (
-                    Some(json!(true)),
-                    Err("must be a whole number, not true or false"),
-                ),
-                (
-                    Some(json!({})),
-                    Err("must be a whole number, not an object"),
-                ),
+                (Some(json!(true)), Err("must be a whole number, not true or false")),
+                (Some(json!({})), Err("must be a whole number, not an object")),
                 (Some(json!([1])), Err("must be a whole number, not a list")),
             ],
         );
-        let open = InputType::Integer {
-            min: None,
-            max: None,
-        };
+        let open = InputType::Integer { min: None, max: None };
         run(
             open,
             &[
@@ -531,26 +473,14 @@ mod tests {
                 (Some(json!({})), Ok(Some(json!({})))),
                 (Some(json!(5)), Ok(Some(json!(5)))),
                 (Some(json!(true)), Ok(Some(json!(true)))),
-                (
-                    s(r#"{"name": "x", "n": 1}"#),
-                    Ok(Some(json!({"name": "x", "n": 1}))),
-                ),
+                (s(r#"{"name": "x", "n": 1}"#), Ok(Some(json!({"name": "x", "n": 1})))),
                 (s(" [1,2] "), Ok(Some(json!([1, 2])))),
                 (s(r#""quoted""#), Ok(Some(json!("quoted")))),
                 (s("42"), Ok(Some(json!(42)))),
                 (s("null"), Ok(Some(Value::Null))),
-                (
-                    s("{\"a\": }"),
-                    Err("is not valid JSON (line 1, column 7: expected value)"),
-                ),
-                (
-                    s("{\n  \"a\": 1,\n}"),
-                    Err("is not valid JSON (line 3, column 1: trailing comma"),
-                ),
-                (
-                    s("not json"),
-                    Err("is not valid JSON (line 1, column 2: expected ident)"),
-                ),
+                (s("{\"a\": }"), Err("is not valid JSON (line 1, column 7: expected value)")),
+                (s("{\n  \"a\": 1,\n}"), Err("is not valid JSON (line 3, column 1: trailing comma")),
+                (s("not json"), Err("is not valid JSON (line 1, column 2: expected ident)")),
             ],
         );
     }
@@ -561,14 +491,8 @@ mod tests {
             InputType::ValueList,
             &[
                 (Some(json!(["a", "b"])), Ok(Some(json!(["a", "b"])))),
-                (
-                    Some(json!(["a", 2, true])),
-                    Ok(Some(json!(["a", "2", "true"]))),
-                ),
-                (
-                    Some(json!([" a ", "", "  ", null, "b"])),
-                    Ok(Some(json!(["a", "b"]))),
-                ),
+                (Some(json!(["a", 2, true])), Ok(Some(json!(["a", "2", "true"])))),
+                (Some(json!([" a ", "", "  ", null, "b"])), Ok(Some(json!(["a", "b"])))),
                 (s("one"), Ok(Some(json!(["one"])))),
                 (s(" one, two "), Ok(Some(json!(["one, two"])))),
                 (s(r#"["x", "y"]"#), Ok(Some(json!(["x", "y"])))),
@@ -578,19 +502,10 @@ mod tests {
                 (Some(json!([])), Ok(None)),
                 (Some(json!(["", null])), Ok(None)),
                 (Some(json!(7)), Ok(Some(json!(["7"])))),
-                (
-                    Some(json!(["a", {"b": 1}])),
-                    Err("item 2 must be text, not an object"),
-                ),
+                (Some(json!(["a", {"b": 1}])), Err("item 2 must be text, not an object")),
                 (Some(json!([["a"]])), Err("item 1 must be text, not a list")),
-                (
-                    s(r#"["a", {"b": 1}]"#),
-                    Err("item 2 must be text, not an object"),
-                ),
-                (
-                    Some(json!({"a": 1})),
-                    Err("must be a list of text values, not an object"),
-                ),
+                (s(r#"["a", {"b": 1}]"#), Err("item 2 must be text, not an object")),
+                (Some(json!({"a": 1})), Err("must be a list of text values, not an object")),
             ],
         );
     }
@@ -625,58 +540,25 @@ mod tests {
                 (Some(json!([])), Ok(None)),
                 (Some(json!({})), Ok(None)),
                 (s("{}"), Ok(None)),
-                (
-                    Some(json!([{"key": "a", "value": "1"}, {"value": "2"}])),
-                    Err("item 2 has no key"),
-                ),
-                (
-                    Some(json!([{"key": "", "value": "2"}])),
-                    Err("item 1 has no key"),
-                ),
-                (
-                    Some(json!([{"key": "  ", "value": "2"}])),
-                    Err("item 1 has no key"),
-                ),
-                (
-                    Some(json!([{"key": {"x": 1}, "value": "2"}])),
-                    Err("item 1 has no key"),
-                ),
+                (Some(json!([{"key": "a", "value": "1"}, {"value": "2"}])), Err("item 2 has no key")),
+                (Some(json!([{"key": "", "value": "2"}])), Err("item 1 has no key")),
+                (Some(json!([{"key": "  ", "value": "2"}])), Err("item 1 has no key")),
+                (Some(json!([{"key": {"x": 1}, "value": "2"}])), Err("item 1 has no key")),
                 (
                     Some(json!([{"key": "a", "value": {"x": 1}}])),
                     Err("the value of item 1 must be text, not an object"),
                 ),
-                (
-                    Some(json!([5])),
-                    Err("item 1 must be a {key, value} object, not a number"),
-                ),
-                (
-                    Some(json!(["nokey"])),
-                    Err("item 1 must look like key=value"),
-                ),
-                (
-                    Some(json!({"a": [1]})),
-                    Err("the value of `a` must be text, not a list"),
-                ),
+                (Some(json!([5])), Err("item 1 must be a {key, value} object, not a number")),
+                (Some(json!(["nokey"])), Err("item 1 must look like key=value")),
+                (Some(json!({"a": [1]})), Err("the value of `a` must be text, not a list")),
                 (Some(json!({"": "x"})), Err("item 1 has no key")),
                 (s("a=1\n=2"), Err("line 2 has no key")),
                 (s("a=1\nb: 2"), Err("line 2 must look like key=value")),
-                (
-                    s("{\"a\": 1"),
-                    Err("is not valid JSON (line 1, column 7: EOF while parsing an object)"),
-                ),
-                (
-                    s("\n {\"a\" 1}"),
-                    Err("is not valid JSON (line 2, column 7: expected `:`)"),
-                ),
+                (s("{\"a\": 1"), Err("is not valid JSON (line 1, column 7: EOF while parsing an object)")),
+                (s("\n {\"a\" 1}"), Err("is not valid JSON (line 2, column 7: expected `:`)")),
                 (s("[1]"), Err("item 1 must be a {key, value} object")),
-                (
-                    Some(json!(5)),
-                    Err("must be a list of key/value pairs, not a number"),
-                ),
-                (
-                    Some(json!(true)),
-                    Err("must be a list of key/value pairs, not true or false"),
-                ),
+                (Some(json!(5)), Err("must be a list of key/value pairs, not a number")),
+                (Some(json!(true)), Err("must be a list of key/value pairs, not true or false")),
             ],
         );
     }
@@ -687,29 +569,14 @@ mod tests {
         run(
             InputType::Picklist(OPTS),
             &[
-                (
-                    s("client_credentials"),
-                    Ok(Some(json!("client_credentials"))),
-                ),
-                (
-                    s(" authorization_code "),
-                    Ok(Some(json!("authorization_code"))),
-                ),
-                (
-                    s("Client_Credentials"),
-                    Err("must be one of `authorization_code`, `client_credentials`"),
-                ),
-                (
-                    s("password"),
-                    Err("must be one of `authorization_code`, `client_credentials`"),
-                ),
+                (s("client_credentials"), Ok(Some(json!("client_credentials")))),
+                (s(" authorization_code "), Ok(Some(json!("authorization_code")))),
+                (s("Client_Credentials"), Err("must be one of `authorization_code`, `client_credentials`")),
+                (s("password"), Err("must be one of `authorization_code`, `client_credentials`")),
                 (Some(json!(["client_credentials"])), Err("not a list")),
                 (Some(json!(1)), Err("must be one of")),
             ],
         );
-        run(
-            InputType::Picklist(&["10", "20"]),
-            &[(Some(json!(20)), Ok(Some(json!("20"))))],
-        );
+        run(InputType::Picklist(&["10", "20"]), &[(Some(json!(20)), Ok(Some(json!("20"))))]);
     }
 }

@@ -103,7 +103,10 @@ fn credential(secret: &Secret, input: &str) -> Result<Secret> {
     let trimmed = secret.0.trim();
     required(trimmed, input)?;
     if trimmed.chars().any(char::is_control) {
-        return Err(ConnectorError::invalid(input, format!("{input} contains a line break or another control character")));
+        return Err(ConnectorError::invalid(
+            input,
+            format!("{input} contains a line break or another control character"),
+        ));
     }
     Ok(Secret(trimmed.to_string()))
 }

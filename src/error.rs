@@ -73,7 +73,9 @@ impl ConnectorError {
             ..e
         };
         match self {
-            ConnectorError::InvalidInput { input, message } => ConnectorError::InvalidInput { input, message: clean(message) },
+            ConnectorError::InvalidInput { input, message } => {
+                ConnectorError::InvalidInput { input, message: clean(message) }
+            }
             ConnectorError::Unauthorized(e) => ConnectorError::Unauthorized(clean_qlik(e)),
             ConnectorError::Forbidden(e) => ConnectorError::Forbidden(clean_qlik(e)),
             ConnectorError::NotFound(e) => ConnectorError::NotFound(clean_qlik(e)),

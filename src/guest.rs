@@ -36,7 +36,9 @@ fn wit_qlik_error(e: NativeQlikError) -> types::QlikError {
 
 fn wit_error(error: ConnectorError) -> types::Error {
     match error {
-        ConnectorError::InvalidInput { input, message } => types::Error::InvalidInput(types::InputError { input, message }),
+        ConnectorError::InvalidInput { input, message } => {
+            types::Error::InvalidInput(types::InputError { input, message })
+        }
         ConnectorError::Unauthorized(e) => types::Error::Unauthorized(wit_qlik_error(e)),
         ConnectorError::Forbidden(e) => types::Error::Forbidden(wit_qlik_error(e)),
         ConnectorError::NotFound(e) => types::Error::NotFound(wit_qlik_error(e)),
@@ -57,7 +59,11 @@ fn action(key: &str, connection: types::Connection, input: String) -> Result<Str
         .map_err(wit_error)
 }
 
-fn data_source(key: &str, connection: types::Connection, input: String) -> Result<Vec<types::PicklistItem>, types::Error> {
+fn data_source(
+    key: &str,
+    connection: types::Connection,
+    input: String,
+) -> Result<Vec<types::PicklistItem>, types::Error> {
     crate::ops::run_data_source(&mut WasiHost, key, &native_connection(connection), &input)
         .map(|items| items.into_iter().map(|i| types::PicklistItem { key: i.key, label: i.label }).collect())
         .map_err(wit_error)

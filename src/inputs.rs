@@ -71,11 +71,14 @@ pub fn parse_object(raw: &str) -> Result<Map<String, Value>> {
 /// Coerces one declared input, applying its default and the required check. Inputs bound to
 /// a data source are ids: trimmed, and empty after trimming counts as missing.
 pub fn coerce_input(spec: &InputSpec, raw: Option<&Value>) -> Result<Option<Value>> {
-    let value = coerce(spec.ty, raw).map_err(|message| ConnectorError::invalid(spec.key, format!("{} {message}", spec.key)))?;
+    let value =
+        coerce(spec.ty, raw).map_err(|message| ConnectorError::invalid(spec.key, format!("{} {message}", spec.key)))?;
     let value = match value {
         Some(Value::String(id)) if spec.data_source.is_some() => Some(Value::String(id.trim().to_string())),
         Some(Value::Array(ids)) if spec.data_source.is_some() => Some(Value::Array(
-            ids.into_iter().map(|id| id.as_str().map_or(id.clone(), |id| Value::String(id.trim().to_string()))).collect(),
+            ids.into_iter()
+                .map(|id| id.as_str().map_or(id.clone(), |id| Value::String(id.trim().to_string())))
+                .collect(),
         )),
         other => other,
     };
@@ -159,7 +162,8 @@ mod tests {
     #[test]
     fn required_inputs_are_named_when_missing_empty_or_mistyped() {
         let get = find("getSpace").unwrap();
-        for raw in [r#"{}"#, r#"{"spaceId":""}"#, r#"{"spaceId":null}"#, r#"{"spaceId":{"a":1}}"#, r#"{"spaceId":[1]}"#] {
+        for raw in [r#"{}"#, r#"{"spaceId":""}"#, r#"{"spaceId":null}"#, r#"{"spaceId":{"a":1}}"#, r#"{"spaceId":[1]}"#]
+        {
             assert_eq!(invalid(validate(get, raw)).0, "spaceId", "{raw}");
         }
     }
@@ -167,11 +171,15 @@ mod tests {
     #[test]
     fn defaults_apply_and_loose_values_coerce() {
         let list = find("listSpaces").unwrap();
-        let inputs = validate(list, r#"{"limit":"20","fetchAll":"TRUE","paramsInputFields":"name=Fin\ntype=shared"}"#).unwrap();
+        let inputs =
+            validate(list, r#"{"limit":"20","fetchAll":"TRUE","paramsInputFields":"name=Fin\ntype=shared"}"#).unwrap();
         assert_eq!(inputs.int("limit"), Some(20));
         assert!(inputs.flag("fetchAll"));
         assert_eq!(inputs.int("maxRecords"), Some(10000));
-        assert_eq!(inputs.pairs("paramsInputFields"), [("name".into(), "Fin".into()), ("type".into(), "shared".into())]);
+        assert_eq!(
+            inputs.pairs("paramsInputFields"),
+            [("name".into(), "Fin".into()), ("type".into(), "shared".into())]
+        );
         assert_eq!(invalid(validate(list, r#"{"limit":"abc"}"#)).0, "limit");
         assert_eq!(invalid(validate(list, r#"{"limit":1.5}"#)).0, "limit");
         assert_eq!(invalid(validate(list, r#"{"limit":101}"#)).0, "limit");

@@ -83,10 +83,7 @@ pub fn next_page(
         let url = resolve_link(href, current_url, origin)?;
         match url.query_param(param) {
             Some(token) if !token.is_empty() => {
-                return Ok(Some(NextPage {
-                    url: url.to_string(),
-                    token,
-                }));
+                return Ok(Some(NextPage { url: url.to_string(), token }));
             }
             _ if style == PagingStyle::PageNumber => {
                 // Fall back to the body's page arithmetic below.
@@ -96,18 +93,12 @@ pub fn next_page(
             }
             _ => {}
         }
-        return Err(PagingError::BadLink(format!(
-            "no `{param}` parameter in {url}"
-        )));
+        return Err(PagingError::BadLink(format!("no `{param}` parameter in {url}")));
     }
     if style != PagingStyle::PageNumber {
         return Ok(None);
     }
-    if body
-        .get("data")
-        .and_then(Value::as_array)
-        .is_some_and(Vec::is_empty)
-    {
+    if body.get("data").and_then(Value::as_array).is_some_and(Vec::is_empty) {
         return Ok(None);
     }
     Ok(page_number_next(body, current_url))
@@ -132,25 +123,18 @@ fn page_number_next(body: &Value, current_url: &str) -> Option<NextPage> {
     let next = page.checked_add(1)?;
     (next < pages).then(|| {
         let token = next.to_string();
-        NextPage {
-            url: with_query_param(current_url, "page", &token),
-            token,
-        }
+        NextPage { url: with_query_param(current_url, "page", &token), token }
     })
 }
 
 /// Resolves a link and checks that it stays on the tenant origin.
 fn resolve_link(href: &str, current_url: &str, origin: &str) -> Result<Uri, PagingError> {
-    let origin_url = Uri::parse_absolute(origin)
-        .map_err(|e| PagingError::BadLink(format!("bad origin {origin}: {e}")))?;
+    let origin_url =
+        Uri::parse_absolute(origin).map_err(|e| PagingError::BadLink(format!("bad origin {origin}: {e}")))?;
     let own = origin_url.origin();
-    let base = Uri::parse_absolute(current_url)
-        .ok()
-        .filter(|u| u.origin() == own)
-        .unwrap_or_else(|| origin_url.clone());
-    let mut url = base
-        .resolve(href)
-        .map_err(|e| PagingError::BadLink(format!("cannot read link {href}: {e}")))?;
+    let base =
+        Uri::parse_absolute(current_url).ok().filter(|u| u.origin() == own).unwrap_or_else(|| origin_url.clone());
+    let mut url = base.resolve(href).map_err(|e| PagingError::BadLink(format!("cannot read link {href}: {e}")))?;
     let own_path = |url: Uri| {
         if url.path == base.path {
             Ok(url)
@@ -163,11 +147,7 @@ fn resolve_link(href: &str, current_url: &str, origin: &str) -> Result<Uri, Pagi
     }
     // Services behind a TLS-terminating proxy may write `http://` links to their own host:
     // follow them over the tenant's https origin, never in plain text.
-    if url.host == origin_url.host
-        && url.scheme == "http"
-        && origin_url.scheme == "https"
-        && url.port.is_none()
-    {
+    if url.host == origin_url.host && url.scheme == "http" && origin_url.scheme == "https" && url.port.is_none() {
         url.scheme = "https".into();
         url.port = origin_url.port;
         return own_path(url);
@@ -185,10 +165,7 @@ pub struct LoopGuard {
 impl LoopGuard {
     /// A guard that admits at most `max_pages` distinct URLs.
     pub fn new(max_pages: usize) -> Self {
-        LoopGuard {
-            max_pages,
-            seen: HashSet::new(),
-        }
+        LoopGuard { max_pages, seen: HashSet::new() }
     }
 
     /// True when this URL may be fetched (it is then remembered); false for a repeat, or once
@@ -252,10 +229,7 @@ mod tests {
     const SPACES: &str = "https://acme.us.qlikcloud.com/api/v1/spaces?limit=10";
 
     fn next(url: &str, token: &str) -> Option<NextPage> {
-        Some(NextPage {
-            url: url.to_string(),
-            token: token.to_string(),
-        })
+        Some(NextPage { url: url.to_string(), token: token.to_string() })
     }
 
     #[test]
@@ -269,105 +243,114 @@ mod tests {
     fn next_page_table() {
         use PagingStyle::*;
         let ds = "https://acme.us.qlikcloud.com/api/v1/data-stores?limit=20";
-        type Row = (
-            &'static str,
-            PagingStyle,
-            Value,
-            &'static str,
-            &'static str,
-            Result<Option<NextPage>, PagingError>,
-        );
+        type Row =
+            (&'static str, PagingStyle, Value, &'static str, &'static str, Result<Option<NextPage>, PagingError>);
         let cases: Vec<Row> = vec![
             (
                 "cursor, absolute link, other params kept",
                 Cursor,
                 json!({"data": [1], "links": {"self": {"href": SPACES}, "next": {"href": "https://acme.us.qlikcloud.com/api/v1/spaces?limit=10&type=shared&next=abc%3D%3D"}}}),
-                SPACES, ORIGIN,
+                SPACES,
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/spaces?limit=10&type=shared&next=abc%3D%3D", "abc==")),
             ),
             (
                 "cursor, relative link resolves on origin",
                 Cursor,
                 json!({"links": {"next": {"href": "/api/v1/users?next=u2&limit=5"}}}),
-                "https://acme.us.qlikcloud.com/api/v1/users?limit=5", ORIGIN,
+                "https://acme.us.qlikcloud.com/api/v1/users?limit=5",
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/users?next=u2&limit=5", "u2")),
             ),
             (
                 "cursor, next as a plain string",
                 Cursor,
                 json!({"links": {"next": "https://acme.us.qlikcloud.com/api/v1/spaces?next=i9"}}),
-                SPACES, ORIGIN,
+                SPACES,
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/spaces?next=i9", "i9")),
             ),
             (
                 "cursor, a link to another path on the tenant is refused",
                 Cursor,
                 json!({"links": {"next": {"href": "https://acme.us.qlikcloud.com/api/v1/items?next=i9"}}}),
-                SPACES, ORIGIN,
+                SPACES,
+                ORIGIN,
                 Err(PagingError::ForeignPath("https://acme.us.qlikcloud.com/api/v1/items?next=i9".into())),
             ),
             (
                 "cursor, a relative link that changes the path is refused",
                 Cursor,
                 json!({"links": {"next": {"href": "next?next=r"}}}),
-                SPACES, ORIGIN,
+                SPACES,
+                ORIGIN,
                 Err(PagingError::ForeignPath("next?next=r".into())),
             ),
             (
                 "cursor, explicit default port is the same origin",
                 Cursor,
                 json!({"links": {"next": {"href": "https://ACME.us.qlikcloud.com:443/api/v1/spaces?next=c"}}}),
-                SPACES, ORIGIN,
+                SPACES,
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/spaces?next=c", "c")),
             ),
             (
                 "cursor, http link to own host upgraded to https",
                 Cursor,
                 json!({"links": {"next": {"href": "http://acme.us.qlikcloud.com/api/v1/spaces?next=g"}}}),
-                SPACES, ORIGIN,
+                SPACES,
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/spaces?next=g", "g")),
             ),
             (
                 "cursor, foreign host",
                 Cursor,
                 json!({"links": {"next": {"href": "https://evil.example.com/api/v1/spaces?next=x"}}}),
-                SPACES, ORIGIN,
+                SPACES,
+                ORIGIN,
                 Err(PagingError::ForeignHost("https://evil.example.com/api/v1/spaces?next=x".into())),
             ),
             (
                 "cursor, other port is foreign",
                 Cursor,
                 json!({"links": {"next": {"href": "https://acme.us.qlikcloud.com:8443/api/v1/spaces?next=x"}}}),
-                SPACES, ORIGIN,
+                SPACES,
+                ORIGIN,
                 Err(PagingError::ForeignHost("https://acme.us.qlikcloud.com:8443/api/v1/spaces?next=x".into())),
             ),
             (
                 "cursor, scheme-relative link to another host",
                 Cursor,
                 json!({"links": {"next": {"href": "//evil.example.com/x?next=1"}}}),
-                SPACES, ORIGIN,
+                SPACES,
+                ORIGIN,
                 Err(PagingError::ForeignHost("//evil.example.com/x?next=1".into())),
             ),
             (
                 "cursor, https link from an http loopback tenant is foreign",
                 Cursor,
                 json!({"links": {"next": {"href": "https://127.0.0.1:8080/api/v1/spaces?next=x"}}}),
-                "http://127.0.0.1:8080/api/v1/spaces", "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080/api/v1/spaces",
+                "http://127.0.0.1:8080",
                 Err(PagingError::ForeignHost("https://127.0.0.1:8080/api/v1/spaces?next=x".into())),
             ),
             (
                 "cursor, loopback simulator",
                 Cursor,
                 json!({"links": {"next": {"href": "http://127.0.0.1:8080/api/v1/spaces?next=p2"}}}),
-                "http://127.0.0.1:8080/api/v1/spaces", "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080/api/v1/spaces",
+                "http://127.0.0.1:8080",
                 Ok(next("http://127.0.0.1:8080/api/v1/spaces?next=p2", "p2")),
             ),
             (
                 "cursor, link without the cursor",
                 Cursor,
                 json!({"links": {"next": {"href": "/api/v1/spaces?limit=10"}}}),
-                SPACES, ORIGIN,
-                Err(PagingError::BadLink("no `next` parameter in https://acme.us.qlikcloud.com/api/v1/spaces?limit=10".into())),
+                SPACES,
+                ORIGIN,
+                Err(PagingError::BadLink(
+                    "no `next` parameter in https://acme.us.qlikcloud.com/api/v1/spaces?limit=10".into(),
+                )),
             ),
             ("cursor, no links", Cursor, json!({"data": [1, 2]}), SPACES, ORIGIN, Ok(None)),
             ("cursor, next null", Cursor, json!({"links": {"next": null}}), SPACES, ORIGIN, Ok(None)),
@@ -378,82 +361,106 @@ mod tests {
                 "page cursor (data-files)",
                 PageCursor,
                 json!({"data": [], "links": {"self": {"href": "x"}, "next": {"href": "https://acme.us.qlikcloud.com/api/v1/data-files?limit=2&page=Zm9v%2Bbar"}, "prev": {}}}),
-                "https://acme.us.qlikcloud.com/api/v1/data-files?limit=2", ORIGIN,
+                "https://acme.us.qlikcloud.com/api/v1/data-files?limit=2",
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/data-files?limit=2&page=Zm9v%2Bbar", "Zm9v+bar")),
             ),
             (
                 "page cursor, link carries next= not page=",
                 PageCursor,
                 json!({"links": {"next": {"href": "/api/v1/data-files?next=abc"}}}),
-                "https://acme.us.qlikcloud.com/api/v1/data-files", ORIGIN,
-                Err(PagingError::BadLink("no `page` parameter in https://acme.us.qlikcloud.com/api/v1/data-files?next=abc".into())),
+                "https://acme.us.qlikcloud.com/api/v1/data-files",
+                ORIGIN,
+                Err(PagingError::BadLink(
+                    "no `page` parameter in https://acme.us.qlikcloud.com/api/v1/data-files?next=abc".into(),
+                )),
             ),
-            ("page cursor, next without href", PageCursor, json!({"data": [1], "links": {"next": {}}}), SPACES, ORIGIN, Ok(None)),
+            (
+                "page cursor, next without href",
+                PageCursor,
+                json!({"data": [1], "links": {"next": {}}}),
+                SPACES,
+                ORIGIN,
+                Ok(None),
+            ),
             (
                 "page number, link wins",
                 PageNumber,
                 json!({"data": [1], "page": 0, "pages": 5, "links": {"next": {"href": "https://acme.us.qlikcloud.com/api/v1/data-stores?limit=20&page=1"}}}),
-                ds, ORIGIN,
+                ds,
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/data-stores?limit=20&page=1", "1")),
             ),
             (
                 "page number, arithmetic from page/pages",
                 PageNumber,
                 json!({"data": [1], "page": 0, "pages": 3, "total": 50, "limit": 20}),
-                ds, ORIGIN,
+                ds,
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/data-stores?limit=20&page=1", "1")),
             ),
             (
                 "page number, arithmetic replaces current page",
                 PageNumber,
                 json!({"data": [1], "page": 1, "pages": 3}),
-                "https://acme.us.qlikcloud.com/api/v1/data-stores?page=1&limit=20&sort=-name", ORIGIN,
+                "https://acme.us.qlikcloud.com/api/v1/data-stores?page=1&limit=20&sort=-name",
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/data-stores?page=2&limit=20&sort=-name", "2")),
             ),
             ("page number, last page", PageNumber, json!({"data": [1], "page": 2, "pages": 3}), ds, ORIGIN, Ok(None)),
             ("page number, beyond last", PageNumber, json!({"data": [1], "page": 7, "pages": 3}), ds, ORIGIN, Ok(None)),
             ("page number, zero pages", PageNumber, json!({"data": [], "page": 0, "pages": 0}), ds, ORIGIN, Ok(None)),
-            ("page number, empty data stops", PageNumber, json!({"data": [], "page": 0, "pages": 3}), ds, ORIGIN, Ok(None)),
+            (
+                "page number, empty data stops",
+                PageNumber,
+                json!({"data": [], "page": 0, "pages": 3}),
+                ds,
+                ORIGIN,
+                Ok(None),
+            ),
             ("page number, no numbers", PageNumber, json!({"data": [1]}), ds, ORIGIN, Ok(None)),
-            ("page number, page as string ignored", PageNumber, json!({"data": [1], "page": "0", "pages": 3}), ds, ORIGIN, Ok(None)),
+            (
+                "page number, page as string ignored",
+                PageNumber,
+                json!({"data": [1], "page": "0", "pages": 3}),
+                ds,
+                ORIGIN,
+                Ok(None),
+            ),
             (
                 "page number, empty data but a link",
                 PageNumber,
                 json!({"data": [], "links": {"next": {"href": "/api/v1/data-stores?page=4"}}}),
-                ds, ORIGIN,
+                ds,
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/data-stores?page=4", "4")),
             ),
             (
                 "page number, link without page falls back to arithmetic",
                 PageNumber,
                 json!({"data": [1], "page": 0, "pages": 2, "links": {"next": {"href": "/api/v1/data-stores?limit=20"}}}),
-                ds, ORIGIN,
+                ds,
+                ORIGIN,
                 Ok(next("https://acme.us.qlikcloud.com/api/v1/data-stores?limit=20&page=1", "1")),
             ),
             (
                 "page number, foreign link",
                 PageNumber,
                 json!({"data": [1], "page": 0, "pages": 2, "links": {"next": {"href": "https://other.eu.qlikcloud.com/api/v1/data-stores?page=1"}}}),
-                ds, ORIGIN,
+                ds,
+                ORIGIN,
                 Err(PagingError::ForeignHost("https://other.eu.qlikcloud.com/api/v1/data-stores?page=1".into())),
             ),
         ];
         for (name, style, body, current, origin, want) in cases {
-            assert_eq!(
-                next_page(style, &body, current, origin),
-                want,
-                "case: {name}"
-            );
+            assert_eq!(next_page(style, &body, current, origin), want, "case: {name}");
         }
     }
 
     #[test]
     fn bad_origin_is_bad_link() {
         let body = json!({"links": {"next": {"href": "/x?next=1"}}});
-        assert!(matches!(
-            next_page(PagingStyle::Cursor, &body, "nonsense", "not a url"),
-            Err(PagingError::BadLink(_))
-        ));
+        assert!(matches!(next_page(PagingStyle::Cursor, &body, "nonsense", "not a url"), Err(PagingError::BadLink(_))));
     }
 
     #[test]
@@ -461,48 +468,13 @@ mod tests {
         let cases = [
             ("https://h/a", "page", "1", "https://h/a?page=1"),
             ("https://h/a?", "page", "1", "https://h/a?page=1"),
-            (
-                "https://h/a?limit=20",
-                "page",
-                "1",
-                "https://h/a?limit=20&page=1",
-            ),
-            (
-                "https://h/a?page=0&limit=20",
-                "page",
-                "1",
-                "https://h/a?page=1&limit=20",
-            ),
-            (
-                "https://h/a?limit=20&page=0&page=3",
-                "page",
-                "1",
-                "https://h/a?limit=20&page=1",
-            ),
-            (
-                "https://h/a?pages=9&page=0",
-                "page",
-                "1",
-                "https://h/a?pages=9&page=1",
-            ),
-            (
-                "https://h/a?q=a%20b&x",
-                "page",
-                "2",
-                "https://h/a?q=a%20b&x&page=2",
-            ),
-            (
-                "https://h/a?limit=1#frag",
-                "next",
-                "a b&c",
-                "https://h/a?limit=1&next=a+b%26c#frag",
-            ),
-            (
-                "https://h/a?ne%78t=old",
-                "next",
-                "new",
-                "https://h/a?next=new",
-            ),
+            ("https://h/a?limit=20", "page", "1", "https://h/a?limit=20&page=1"),
+            ("https://h/a?page=0&limit=20", "page", "1", "https://h/a?page=1&limit=20"),
+            ("https://h/a?limit=20&page=0&page=3", "page", "1", "https://h/a?limit=20&page=1"),
+            ("https://h/a?pages=9&page=0", "page", "1", "https://h/a?pages=9&page=1"),
+            ("https://h/a?q=a%20b&x", "page", "2", "https://h/a?q=a%20b&x&page=2"),
+            ("https://h/a?limit=1#frag", "next", "a b&c", "https://h/a?limit=1&next=a+b%26c#frag"),
+            ("https://h/a?ne%78t=old", "next", "new", "https://h/a?next=new"),
             ("/api/v1/x", "page", "3", "/api/v1/x?page=3"),
         ];
         for (url, key, value, want) in cases {
@@ -523,9 +495,7 @@ mod tests {
     #[test]
     fn loop_guard_caps_pages() {
         let mut g = LoopGuard::new(3);
-        let admitted: Vec<bool> = (0..5)
-            .map(|i| g.admit(&format!("https://h/a?page={i}")))
-            .collect();
+        let admitted: Vec<bool> = (0..5).map(|i| g.admit(&format!("https://h/a?page={i}"))).collect();
         assert_eq!(admitted, [true, true, true, false, false]);
         assert_eq!(g.pages(), 3);
         let mut none = LoopGuard::new(0);

@@ -50,13 +50,10 @@ pub fn parse_qlik_error(status: u16, headers: &[(String, String)], body: &[u8]) 
                 detail = text_field(entry.get("detail"));
             }
             // Deprecated top-level fields, and OAuth's RFC 6749 error shape.
-            code = code
-                .or_else(|| text_field(top.get("code")))
-                .or_else(|| text_field(top.get("error")));
+            code = code.or_else(|| text_field(top.get("code"))).or_else(|| text_field(top.get("error")));
             title = title.or_else(|| text_field(top.get("title")));
-            detail = detail
-                .or_else(|| text_field(top.get("detail")))
-                .or_else(|| text_field(top.get("error_description")));
+            detail =
+                detail.or_else(|| text_field(top.get("detail"))).or_else(|| text_field(top.get("error_description")));
             trace_id = text_field(top.get("traceId"));
         }
         Ok(_) => {}
@@ -64,25 +61,15 @@ pub fn parse_qlik_error(status: u16, headers: &[(String, String)], body: &[u8]) 
     }
 
     let trace_id = trace_id.or_else(|| {
-        ["x-request-id", "x-b3-traceid", "traceid"]
-            .iter()
-            .find_map(|wanted| {
-                headers
-                    .iter()
-                    .find(|(name, value)| {
-                        name.eq_ignore_ascii_case(wanted) && !value.trim().is_empty()
-                    })
-                    .map(|(_, value)| value.trim().to_string())
-            })
+        ["x-request-id", "x-b3-traceid", "traceid"].iter().find_map(|wanted| {
+            headers
+                .iter()
+                .find(|(name, value)| name.eq_ignore_ascii_case(wanted) && !value.trim().is_empty())
+                .map(|(_, value)| value.trim().to_string())
+        })
     });
 
-    QlikError {
-        status,
-        code,
-        title: title.unwrap_or_else(|| default_title(status)),
-        detail,
-        trace_id,
-    }
+    QlikError { status, code, title: title.unwrap_or_else(|| default_title(status)), detail, trace_id }
 }
 
 /// The standard reason phrase of an HTTP status (`503` → "Service Unavailable"), if known.
@@ -156,11 +143,7 @@ fn text_detail(body: &[u8]) -> Option<String> {
 
 /// True for HTML/XML pages, such as a proxy's error page.
 fn looks_like_markup(text: &str) -> bool {
-    let head: String = text
-        .chars()
-        .take(512)
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let head: String = text.chars().take(512).collect::<String>().to_ascii_lowercase();
     head.starts_with('<') || head.contains("<html") || head.contains("<!doctype")
 }
 
@@ -169,10 +152,7 @@ mod tests {
     use super::*;
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     struct Case {
@@ -323,8 +303,7 @@ mod tests {
                 name: "html proxy page",
                 status: 503,
                 headers: &[("content-type", "text/html")],
-                body:
-                    "<html><head><title>503</title></head><body>Service Unavailable</body></html>",
+                body: "<html><head><title>503</title></head><body>Service Unavailable</body></html>",
                 code: None,
                 title: "Service Unavailable",
                 detail: None,

@@ -115,7 +115,9 @@ pub fn classify(attempt: Attempt, method: Method, retry_on: RetryOn) -> Class {
         (Attempt::Status(429), _) => Class::Throttled,
         (Attempt::Status(status), _) if status < 400 => Class::Final,
         (Attempt::TimedOut | Attempt::Final, _) => Class::Final,
-        (Attempt::Status(502..=504) | Attempt::ConnectFailed, RetryOn::Standard) => transient_if(method.is_idempotent()),
+        (Attempt::Status(502..=504) | Attempt::ConnectFailed, RetryOn::Standard) => {
+            transient_if(method.is_idempotent())
+        }
         (Attempt::Status(_), RetryOn::Standard) => Class::Final,
         (Attempt::Status(status), RetryOn::ServerErrors) => transient_if(status >= 500),
         (Attempt::Status(_) | Attempt::ConnectFailed, _) => Class::Transient,
@@ -142,7 +144,13 @@ pub enum Decision {
 ///
 /// A wait beyond what is left of the budget is not started: a throttled call then ends in
 /// `rate-limited` at once carrying the wait, a transient one returns its last answer.
-pub fn decide(policy: &RetryPolicy, class: Class, retry_after: Option<Duration>, state: RetryState, jitter: f64) -> Decision {
+pub fn decide(
+    policy: &RetryPolicy,
+    class: Class,
+    retry_after: Option<Duration>,
+    state: RetryState,
+    jitter: f64,
+) -> Decision {
     let remaining = policy.max_total_wait.saturating_sub(state.waited);
     let out_of_retries = state.retries >= policy.max_retries;
     let wait = || retry_after.unwrap_or_else(|| computed_wait(&policy.backoff, state.retries, jitter));
@@ -183,10 +191,7 @@ pub fn parse_retry_after(value: &str, now_unix_secs: u64) -> Option<Duration> {
         return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
     }
     if value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return value
-            .parse::<f64>()
-            .ok()
-            .and_then(|secs| Duration::try_from_secs_f64(secs).ok());
+        return value.parse::<f64>().ok().and_then(|secs| Duration::try_from_secs_f64(secs).ok());
     }
     let at = httpdate::parse_http_date(value).ok()?;
     let at_secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -199,11 +204,7 @@ pub fn parse_retry_after(value: &str, now_unix_secs: u64) -> Option<Duration> {
 pub fn backoff(retries_done: u32, base: Duration, cap: Duration, jitter: f64) -> Duration {
     let factor = 1u32.checked_shl(retries_done).unwrap_or(u32::MAX);
     let ceiling = base.saturating_mul(factor).min(cap);
-    let jitter = if jitter.is_nan() {
-        0.0
-    } else {
-        jitter.clamp(0.0, 1.0)
-    };
+    let jitter = if jitter.is_nan() { 0.0 } else { jitter.clamp(0.0, 1.0) };
     ceiling.mul_f64(jitter)
 }
 
@@ -274,7 +275,8 @@ mod tests {
         const NO_RETRIES: RetryPolicy = RetryPolicy { max_retries: 0, ..RetryPolicy::STANDARD };
         const NO_WAITING: RetryPolicy = RetryPolicy { max_retries: 10, max_total_wait: Duration::ZERO, ..RetryPolicy::STANDARD };
         let st = |retries: u32, waited: Duration| RetryState { retries, waited };
-        let cases: [(&str, RetryPolicy, Class, Option<Duration>, RetryState, f64, Decision); 24] = [
+        type Row = (&'static str, RetryPolicy, Class, Option<Duration>, RetryState, f64, Decision);
+        let cases: [Row; 24] = [
             ("final", P, Final, None, st(0, ms(0)), 0.5, Done),
             ("throttled, asked", P, Throttled, Some(secs(13)), st(0, ms(0)), 0.5, RetryAfter(secs(13))),
             ("throttled, asked zero", P, Throttled, Some(secs(0)), st(0, ms(0)), 0.5, RetryAfter(secs(0))),
@@ -326,14 +328,8 @@ mod tests {
             assert_eq!(parse_retry_after(input, NOW), want, "input: {input:?}");
         }
         // Obsolete RFC 850 and asctime forms are accepted by httpdate too.
-        assert_eq!(
-            parse_retry_after("Tuesday, 14-Nov-23 22:14:20 GMT", NOW),
-            Some(secs(60))
-        );
-        assert_eq!(
-            parse_retry_after("Tue Nov 14 22:14:20 2023", NOW),
-            Some(secs(60))
-        );
+        assert_eq!(parse_retry_after("Tuesday, 14-Nov-23 22:14:20 GMT", NOW), Some(secs(60)));
+        assert_eq!(parse_retry_after("Tue Nov 14 22:14:20 2023", NOW), Some(secs(60)));
     }
 
     #[test]
@@ -354,11 +350,7 @@ mod tests {
             (1, f64::NAN, ms(0)),
         ];
         for (retries, jitter, want) in cases {
-            assert_eq!(
-                backoff(retries, base, cap, jitter),
-                want,
-                "retries {retries} jitter {jitter}"
-            );
+            assert_eq!(backoff(retries, base, cap, jitter), want, "retries {retries} jitter {jitter}");
         }
     }
 
@@ -373,5 +365,4 @@ mod tests {
             }
         }
     }
-
 }

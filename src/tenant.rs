@@ -34,10 +34,7 @@ impl TenantBase {
 
     /// true when an absolute URL's scheme+host+port equal this tenant's
     pub fn same_origin(&self, url: &str) -> bool {
-        match (
-            Uri::parse_absolute(url),
-            Uri::parse_absolute(&self.origin()),
-        ) {
+        match (Uri::parse_absolute(url), Uri::parse_absolute(&self.origin())) {
             (Ok(other), Ok(own)) => other.origin() == own.origin(),
             _ => false,
         }
@@ -78,12 +75,8 @@ pub fn normalize_tenant(raw: &str) -> Result<TenantBase, String> {
     };
     let had_scheme = text.contains("://");
     let (before_query, _) = text.split_once(['?', '#']).unwrap_or((text, ""));
-    let authority = before_query
-        .split_once("://")
-        .map_or(before_query, |(_, rest)| rest)
-        .split(['/', '\\'])
-        .next()
-        .unwrap_or("");
+    let authority =
+        before_query.split_once("://").map_or(before_query, |(_, rest)| rest).split(['/', '\\']).next().unwrap_or("");
     if authority.contains('@') {
         return Err("must not contain a user name or password".into());
     }
@@ -108,9 +101,7 @@ pub fn normalize_tenant(raw: &str) -> Result<TenantBase, String> {
     }
 
     let host = if let Some(v6) = url.host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        Hostname::Ip(IpAddr::V6(
-            v6.parse::<Ipv6Addr>().map_err(|_| LIKE.to_string())?,
-        ))
+        Hostname::Ip(IpAddr::V6(v6.parse::<Ipv6Addr>().map_err(|_| LIKE.to_string())?))
     } else if let Ok(ip) = url.host.parse::<Ipv4Addr>() {
         Hostname::Ip(IpAddr::V4(ip))
     } else {
@@ -130,11 +121,7 @@ pub fn normalize_tenant(raw: &str) -> Result<TenantBase, String> {
         return Err("must use https (plain http is only for a loopback address)".into());
     }
 
-    Ok(TenantBase {
-        scheme,
-        host: host.to_string(),
-        port,
-    })
+    Ok(TenantBase { scheme, host: host.to_string(), port })
 }
 
 /// A host after expansion.
@@ -172,9 +159,7 @@ fn check_domain(domain: &str) -> Result<(), String> {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         });
     if ok {
         Ok(())
@@ -188,11 +173,7 @@ mod tests {
     use super::*;
 
     fn base(scheme: &str, host: &str, port: Option<u16>) -> TenantBase {
-        TenantBase {
-            scheme: scheme.into(),
-            host: host.into(),
-            port,
-        }
+        TenantBase { scheme: scheme.into(), host: host.into(), port }
     }
 
     #[test]
@@ -205,39 +186,15 @@ mod tests {
             ("acme-corp.ap", "https://acme-corp.ap.qlikcloud.com"),
             ("acme.eu.qlikcloud.com", "https://acme.eu.qlikcloud.com"),
             ("Acme.EU.QlikCloud.com", "https://acme.eu.qlikcloud.com"),
-            (
-                "acme.us.qlikcloudgov.com",
-                "https://acme.us.qlikcloudgov.com",
-            ),
+            ("acme.us.qlikcloudgov.com", "https://acme.us.qlikcloudgov.com"),
             ("analytics.example.com", "https://analytics.example.com"),
-            (
-                "https://acme.eu.qlikcloud.com",
-                "https://acme.eu.qlikcloud.com",
-            ),
-            (
-                "https://acme.eu.qlikcloud.com/",
-                "https://acme.eu.qlikcloud.com",
-            ),
-            (
-                "https://acme.eu.qlikcloud.com/hub/home",
-                "https://acme.eu.qlikcloud.com",
-            ),
-            (
-                "https://acme.eu.qlikcloud.com/api/v1/",
-                "https://acme.eu.qlikcloud.com",
-            ),
-            (
-                "HTTPS://ACME.EU.QLIKCLOUD.COM/",
-                "https://acme.eu.qlikcloud.com",
-            ),
-            (
-                "https://acme.eu.qlikcloud.com:443/",
-                "https://acme.eu.qlikcloud.com",
-            ),
-            (
-                "https://acme.eu.qlikcloud.com:9443",
-                "https://acme.eu.qlikcloud.com:9443",
-            ),
+            ("https://acme.eu.qlikcloud.com", "https://acme.eu.qlikcloud.com"),
+            ("https://acme.eu.qlikcloud.com/", "https://acme.eu.qlikcloud.com"),
+            ("https://acme.eu.qlikcloud.com/hub/home", "https://acme.eu.qlikcloud.com"),
+            ("https://acme.eu.qlikcloud.com/api/v1/", "https://acme.eu.qlikcloud.com"),
+            ("HTTPS://ACME.EU.QLIKCLOUD.COM/", "https://acme.eu.qlikcloud.com"),
+            ("https://acme.eu.qlikcloud.com:443/", "https://acme.eu.qlikcloud.com"),
+            ("https://acme.eu.qlikcloud.com:9443", "https://acme.eu.qlikcloud.com:9443"),
             ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
             ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
             ("http://localhost:8080", "http://localhost:8080"),
@@ -256,22 +213,10 @@ mod tests {
 
     #[test]
     fn parts() {
-        assert_eq!(
-            normalize_tenant("acme").unwrap(),
-            base("https", "acme.us.qlikcloud.com", None)
-        );
-        assert_eq!(
-            normalize_tenant("http://[::1]:8080").unwrap(),
-            base("http", "[::1]", Some(8080))
-        );
-        assert_eq!(
-            normalize_tenant("https://localhost:8080").unwrap(),
-            base("https", "localhost", Some(8080))
-        );
-        assert_eq!(
-            normalize_tenant("https://acme:8443").unwrap(),
-            base("https", "acme", Some(8443))
-        );
+        assert_eq!(normalize_tenant("acme").unwrap(), base("https", "acme.us.qlikcloud.com", None));
+        assert_eq!(normalize_tenant("http://[::1]:8080").unwrap(), base("http", "[::1]", Some(8080)));
+        assert_eq!(normalize_tenant("https://localhost:8080").unwrap(), base("https", "localhost", Some(8080)));
+        assert_eq!(normalize_tenant("https://acme:8443").unwrap(), base("https", "acme", Some(8443)));
     }
 
     #[test]
@@ -323,10 +268,7 @@ mod tests {
         for (input, want) in cases {
             match normalize_tenant(input) {
                 Ok(b) => panic!("{input:?} accepted as {b:?}"),
-                Err(e) => assert!(
-                    e.contains(want),
-                    "input {input:?}: message {e:?} lacks {want:?}"
-                ),
+                Err(e) => assert!(e.contains(want), "input {input:?}: message {e:?} lacks {want:?}"),
             }
         }
     }

@@ -12,31 +12,12 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Bytes kept as they are by `application/x-www-form-urlencoded` (space becomes `+`).
-const FORM: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'*')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b' ');
+const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'*').remove(b'-').remove(b'.').remove(b'_').remove(b' ');
 /// Bytes percent-encoded in a path.
-const PATH: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
+const PATH: &AsciiSet =
+    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
 /// Bytes percent-encoded in the query of an http(s) URL.
-const QUERY: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'\'');
+const QUERY: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'\'');
 /// Bytes percent-encoded in one path segment filled from an input: all but RFC 3986's
 /// unreserved characters, so an id stays one segment whatever it holds.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -76,9 +57,7 @@ impl Uri {
     /// Parses an absolute `http://` or `https://` URL.
     pub fn parse_absolute(text: &str) -> Result<Uri, UriError> {
         let text = clean(text);
-        let (scheme, rest) = text
-            .split_once(':')
-            .ok_or(UriError("not an absolute URL"))?;
+        let (scheme, rest) = text.split_once(':').ok_or(UriError("not an absolute URL"))?;
         let scheme = scheme.to_ascii_lowercase();
         let default_port = match scheme.as_str() {
             "http" => 80,
@@ -109,9 +88,7 @@ impl Uri {
         };
         let port = match port {
             "" => None,
-            p if p.bytes().all(|b| b.is_ascii_digit()) => {
-                Some(p.parse::<u16>().map_err(|_| UriError("bad port"))?)
-            }
+            p if p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse::<u16>().map_err(|_| UriError("bad port"))?),
             _ => return Err(UriError("bad port")),
         };
         Ok(Uri {
@@ -152,9 +129,7 @@ impl Uri {
         let has_scheme = href.find(':').is_some_and(|i| {
             let scheme = &href[..i];
             scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
         });
         if has_scheme {
             return Uri::parse_absolute(&href);
@@ -208,13 +183,7 @@ impl Uri {
 
 impl fmt::Display for Uri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}://{}{}",
-            self.scheme,
-            self.authority(),
-            self.path_and_query()
-        )?;
+        write!(f, "{}://{}{}", self.scheme, self.authority(), self.path_and_query())?;
         match &self.fragment {
             Some(fragment) => write!(f, "#{fragment}"),
             None => Ok(()),
@@ -241,28 +210,21 @@ pub fn with_query(url: &str, pairs: &[(String, String)]) -> String {
 /// Encodes text as `application/x-www-form-urlencoded`: alphanumerics and `*-._` kept, space as
 /// `+`, every other byte of the UTF-8 as `%XX`.
 pub fn form_encode(text: &str) -> String {
-    utf8_percent_encode(text, FORM)
-        .to_string()
-        .replace(' ', "+")
+    utf8_percent_encode(text, FORM).to_string().replace(' ', "+")
 }
 
 /// Decodes `application/x-www-form-urlencoded` text: `+` is a space, `%XX` a byte; invalid UTF-8
 /// becomes U+FFFD.
 pub fn form_decode(text: &str) -> String {
     let bytes = text.replace('+', " ");
-    percent_decode(bytes.as_bytes())
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_decode(bytes.as_bytes()).decode_utf8_lossy().into_owned()
 }
 
 /// Drops leading and trailing spaces and controls and every tab and newline, and reads `\` as
 /// `/` before the query (as browsers do).
 fn clean(text: &str) -> String {
-    let text: String = text
-        .trim_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
+    let text: String =
+        text.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
     let end = text.find(['?', '#']).unwrap_or(text.len());
     text[..end].replace('\\', "/") + &text[end..]
 }
@@ -281,11 +243,7 @@ fn parse_host(host: &str) -> Result<String, UriError> {
     if host.is_empty() {
         return Err(UriError("no host"));
     }
-    if !host.is_ascii()
-        || host
-            .bytes()
-            .any(|b| b <= b' ' || b == 0x7f || b"#%/:<>?@[\\]^|".contains(&b))
-    {
+    if !host.is_ascii() || host.bytes().any(|b| b <= b' ' || b == 0x7f || b"#%/:<>?@[\\]^|".contains(&b)) {
         return Err(UriError("invalid characters in the host"));
     }
     let host = host.to_ascii_lowercase();
@@ -293,9 +251,7 @@ fn parse_host(host: &str) -> Result<String, UriError> {
     let last = bare.rsplit('.').next().unwrap_or("");
     let numeric = !last.is_empty()
         && (last.bytes().all(|b| b.is_ascii_digit())
-            || last
-                .strip_prefix("0x")
-                .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit())));
+            || last.strip_prefix("0x").is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit())));
     if numeric {
         let ip: Ipv4Addr = bare.parse().map_err(|_| UriError("bad IPv4 address"))?;
         return Ok(ip.to_string());
@@ -333,19 +289,14 @@ mod tests {
     use super::*;
 
     fn norm(text: &str) -> String {
-        Uri::parse_absolute(text)
-            .unwrap_or_else(|e| panic!("{text:?}: {e}"))
-            .to_string()
+        Uri::parse_absolute(text).unwrap_or_else(|e| panic!("{text:?}: {e}")).to_string()
     }
 
     #[test]
     fn parse_normalises() {
         let cases = [
             ("https://h", "https://h/"),
-            (
-                "HTTPS://Acme.EU.qlikcloud.com:443/X?Y=Z#F",
-                "https://acme.eu.qlikcloud.com/X?Y=Z#F",
-            ),
+            ("HTTPS://Acme.EU.qlikcloud.com:443/X?Y=Z#F", "https://acme.eu.qlikcloud.com/X?Y=Z#F"),
             ("http://h:80/", "http://h/"),
             ("http://h:443/", "http://h:443/"),
             ("https://h:/a", "https://h/a"),
@@ -370,10 +321,7 @@ mod tests {
             ("http://[0:0:0:0:0:0:0:1]/", "http://[::1]/"),
             ("http://127.0.0.1./", "http://127.0.0.1/"),
             ("https://acme.com./", "https://acme.com./"),
-            (
-                "https://under_score.example.com/",
-                "https://under_score.example.com/",
-            ),
+            ("https://under_score.example.com/", "https://under_score.example.com/"),
         ];
         for (input, want) in cases {
             assert_eq!(norm(input), want, "input: {input:?}");
@@ -382,8 +330,7 @@ mod tests {
 
     #[test]
     fn parse_parts() {
-        let u = Uri::parse_absolute("https://Acme.eu.qlikcloud.com:8443/api/v1/spaces?limit=2#x")
-            .unwrap();
+        let u = Uri::parse_absolute("https://Acme.eu.qlikcloud.com:8443/api/v1/spaces?limit=2#x").unwrap();
         assert_eq!(u.scheme, "https");
         assert_eq!(u.host, "acme.eu.qlikcloud.com");
         assert_eq!(u.port, Some(8443));
@@ -394,10 +341,7 @@ mod tests {
         assert_eq!(u.origin(), "https://acme.eu.qlikcloud.com:8443");
         assert_eq!(u.path_and_query(), "/api/v1/spaces?limit=2");
         let v6 = Uri::parse_absolute("http://[::1]/").unwrap();
-        assert_eq!(
-            (v6.authority().as_str(), v6.path_and_query().as_str()),
-            ("[::1]", "/")
-        );
+        assert_eq!((v6.authority().as_str(), v6.path_and_query().as_str()), ("[::1]", "/"));
     }
 
     #[test]
@@ -444,10 +388,7 @@ mod tests {
         let cases = [
             ("https://other.com/x?next=1", "https://other.com/x?next=1"),
             ("HTTP://H:80/x", "http://h/x"),
-            (
-                "//evil.example.com/x?next=1",
-                "https://evil.example.com/x?next=1",
-            ),
+            ("//evil.example.com/x?next=1", "https://evil.example.com/x?next=1"),
             ("\\\\evil.example.com/x", "https://evil.example.com/x"),
             ("/api/v1/users?next=u2", "https://h/api/v1/users?next=u2"),
             ("/api/v1/users", "https://h/api/v1/users"),
@@ -460,52 +401,31 @@ mod tests {
             ("/a b?c d", "https://h/a%20b?c%20d"),
         ];
         for (href, want) in cases {
-            let got = base
-                .resolve(href)
-                .unwrap_or_else(|e| panic!("{href:?}: {e}"));
+            let got = base.resolve(href).unwrap_or_else(|e| panic!("{href:?}: {e}"));
             assert_eq!(got.to_string(), want, "href: {href:?}");
         }
-        for href in [
-            "mailto:x",
-            "javascript:alert(1)",
-            "ftp://h/x",
-            "//",
-            "https://u@h/",
-        ] {
+        for href in ["mailto:x", "javascript:alert(1)", "ftp://h/x", "//", "https://u@h/"] {
             assert!(base.resolve(href).is_err(), "resolved: {href:?}");
         }
     }
 
     #[test]
     fn query_params() {
-        let u = Uri::parse_absolute(
-            "https://h/?a=1&&next=abc%3D%3D&page=Zm9v%2Bbar&q=a+b%20c&flag&ne%78t=2",
-        )
-        .unwrap();
+        let u = Uri::parse_absolute("https://h/?a=1&&next=abc%3D%3D&page=Zm9v%2Bbar&q=a+b%20c&flag&ne%78t=2").unwrap();
         assert_eq!(u.query_param("a").as_deref(), Some("1"));
         assert_eq!(u.query_param("next").as_deref(), Some("abc=="));
         assert_eq!(u.query_param("page").as_deref(), Some("Zm9v+bar"));
         assert_eq!(u.query_param("q").as_deref(), Some("a b c"));
         assert_eq!(u.query_param("flag").as_deref(), Some(""));
         assert_eq!(u.query_param("missing"), None);
-        assert_eq!(
-            Uri::parse_absolute("https://h/").unwrap().query_param("a"),
-            None
-        );
+        assert_eq!(Uri::parse_absolute("https://h/").unwrap().query_param("a"), None);
     }
 
     #[test]
     fn append_pairs() {
-        let pairs = |p: &[(&str, &str)]| {
-            p.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Vec<_>>()
-        };
+        let pairs = |p: &[(&str, &str)]| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
         let cases = [
-            (
-                "http://127.0.0.1:9/api/v1/spaces",
-                "http://127.0.0.1:9/api/v1/spaces?limit=100&name=fin",
-            ),
+            ("http://127.0.0.1:9/api/v1/spaces", "http://127.0.0.1:9/api/v1/spaces?limit=100&name=fin"),
             ("https://h/a?x=1", "https://h/a?x=1&limit=100&name=fin"),
             ("https://h/a?", "https://h/a?limit=100&name=fin"),
             ("https://h/a#f", "https://h/a?limit=100&name=fin#f"),
@@ -517,22 +437,13 @@ mod tests {
         }
         let mut u = Uri::parse_absolute("https://h/").unwrap();
         u.append_query_pairs(&pairs(&[("a b", "x&y=z"), ("é", "*-._~!'()")]));
-        assert_eq!(
-            u.to_string(),
-            "https://h/?a+b=x%26y%3Dz&%C3%A9=*-._%7E%21%27%28%29"
-        );
+        assert_eq!(u.to_string(), "https://h/?a+b=x%26y%3Dz&%C3%A9=*-._%7E%21%27%28%29");
     }
 
     #[test]
     fn form_round_trip() {
-        assert_eq!(
-            form_encode("aZ09*-._ ~+%/?#&=é"),
-            "aZ09*-._+%7E%2B%25%2F%3F%23%26%3D%C3%A9"
-        );
-        assert_eq!(
-            form_decode("aZ09*-._+%7E%2B%25%2F%3F%23%26%3D%C3%A9"),
-            "aZ09*-._ ~+%/?#&=é"
-        );
+        assert_eq!(form_encode("aZ09*-._ ~+%/?#&=é"), "aZ09*-._+%7E%2B%25%2F%3F%23%26%3D%C3%A9");
+        assert_eq!(form_decode("aZ09*-._+%7E%2B%25%2F%3F%23%26%3D%C3%A9"), "aZ09*-._ ~+%/?#&=é");
         assert_eq!(form_decode("%zz%4"), "%zz%4");
         assert_eq!(form_decode("%FF"), "\u{FFFD}");
         for text in ["", "a b", "100%", "ünï cödé & more=stuff+"] {

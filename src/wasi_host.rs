@@ -10,8 +10,8 @@ use std::time::Duration;
 use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    http_error_code, ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions,
-    Scheme,
+    http_error_code, ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
 };
 use wasi::io::poll::{poll, Pollable};
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
@@ -61,8 +61,12 @@ fn send_error(code: ErrorCode) -> SendError {
             SendError::Connection("the TLS handshake with the tenant failed".into())
         }
         ErrorCode::HttpResponseBodySize(_) => SendError::TooLarge,
-        ErrorCode::HttpRequestDenied => SendError::Other("the host denied the request (outbound host not allowed)".into()),
-        ErrorCode::HttpRequestUriTooLong => SendError::Other("the host refused the request: its URL is too long".into()),
+        ErrorCode::HttpRequestDenied => {
+            SendError::Other("the host denied the request (outbound host not allowed)".into())
+        }
+        ErrorCode::HttpRequestUriTooLong => {
+            SendError::Other("the host refused the request: its URL is too long".into())
+        }
         // The rest are protocol and configuration failures; their Debug text would add weight, not help.
         _ => SendError::Other("the HTTP request failed (protocol or configuration error)".into()),
     }
@@ -150,8 +154,10 @@ impl Host for WasiHost {
     fn send(&mut self, request: &HttpRequest<'_>) -> Result<HttpResponse, SendError> {
         let deadline = monotonic_clock::now().saturating_add(nanos(request.timeouts.total));
         let url = Uri::parse_absolute(request.url).map_err(|e| SendError::Other(format!("bad URL: {e}")))?;
-        let headers: Vec<(String, Vec<u8>)> = request.headers.iter().map(|(n, v)| (n.clone(), v.as_bytes().to_vec())).collect();
-        let fields = Fields::from_list(&headers).map_err(|_| SendError::Other("a request header was refused".into()))?;
+        let headers: Vec<(String, Vec<u8>)> =
+            request.headers.iter().map(|(n, v)| (n.clone(), v.as_bytes().to_vec())).collect();
+        let fields =
+            Fields::from_list(&headers).map_err(|_| SendError::Other("a request header was refused".into()))?;
         let outgoing = OutgoingRequest::new(fields);
         let refused = |what: &str| SendError::Other(format!("the host refused the request's {what}"));
         outgoing.set_method(&method(request.method)).map_err(|_| refused("method"))?;
@@ -160,9 +166,9 @@ impl Host for WasiHost {
         outgoing.set_authority(Some(&url.authority())).map_err(|_| refused("host"))?;
         // A host refusing the path must fail the request: sent without it, it would go to `/`.
         let path = url.path_and_query();
-        outgoing
-            .set_path_with_query(Some(&path))
-            .map_err(|_| SendError::Other(format!("the host refused the request's path ({} bytes; too long?)", path.len())))?;
+        outgoing.set_path_with_query(Some(&path)).map_err(|_| {
+            SendError::Other(format!("the host refused the request's path ({} bytes; too long?)", path.len()))
+        })?;
 
         let options = RequestOptions::new();
         // A host may refuse a timeout setting; it then applies its own.
@@ -171,7 +177,9 @@ impl Host for WasiHost {
         let _ = options.set_between_bytes_timeout(Some(nanos(request.timeouts.between_bytes)));
 
         let body = match request.body {
-            Some(_) => Some(outgoing.body().map_err(|_| SendError::Other("the request body could not be taken".into()))?),
+            Some(_) => {
+                Some(outgoing.body().map_err(|_| SendError::Other("the request body could not be taken".into()))?)
+            }
             None => None,
         };
         let future = outgoing_handler::handle(outgoing, Some(options)).map_err(send_error)?;
@@ -206,7 +214,8 @@ impl Host for WasiHost {
             .into_iter()
             .map(|(n, v)| (n.to_lowercase(), String::from_utf8_lossy(&v).into_owned()))
             .collect();
-        let declared = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
+        let declared =
+            headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
         if declared.is_some_and(|len| len > MAX_RESPONSE_BYTES) {
             return Err(SendError::TooLarge);
         }

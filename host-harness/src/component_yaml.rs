@@ -7,9 +7,30 @@ pub const YAML_HEADER: &str = "# Generated from the component's manifest by `qli
 
 /// Keys a reader looks for first, in this order; others follow as they came.
 const KEY_ORDER: &[&str] = &[
-    "key", "witName", "interface", "label", "description", "version", "world", "allowedOutboundHosts", "type", "required",
-    "default", "options", "minimum", "maximum", "example", "dataSource", "comments", "oauth", "connections", "inputs",
-    "actions", "dataSources", "triggers", "examplePayload",
+    "key",
+    "witName",
+    "interface",
+    "label",
+    "description",
+    "version",
+    "world",
+    "allowedOutboundHosts",
+    "type",
+    "required",
+    "default",
+    "options",
+    "minimum",
+    "maximum",
+    "example",
+    "dataSource",
+    "comments",
+    "oauth",
+    "connections",
+    "inputs",
+    "actions",
+    "dataSources",
+    "triggers",
+    "examplePayload",
 ];
 
 /// Orders the manifest's own objects by [`KEY_ORDER`]; example payloads stay as they are.

@@ -76,7 +76,8 @@ impl KvStore {
     /// `<dir>/<bucket>` with characters outside `[A-Za-z0-9_-]` replaced; the caller adds the
     /// extension.
     fn base(&self, bucket: &str) -> Option<PathBuf> {
-        let safe: String = bucket.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        let safe: String =
+            bucket.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
         let safe = if safe.is_empty() { "default".to_string() } else { safe };
         self.dir.as_ref().map(|d| d.join(safe))
     }
@@ -212,18 +213,20 @@ impl store::HostBucket for KvView<'_> {
 
     fn set(&mut self, bucket: Resource<Bucket>, key: String, value: Vec<u8>) -> Result<(), KvError> {
         let name = self.bucket(&bucket)?;
-        self.store.update(&name, |map| {
-            map.insert(key, value);
-        })
-        .map_err(KvError::Other)
+        self.store
+            .update(&name, |map| {
+                map.insert(key, value);
+            })
+            .map_err(KvError::Other)
     }
 
     fn delete(&mut self, bucket: Resource<Bucket>, key: String) -> Result<(), KvError> {
         let name = self.bucket(&bucket)?;
-        self.store.update(&name, |map| {
-            map.remove(&key);
-        })
-        .map_err(KvError::Other)
+        self.store
+            .update(&name, |map| {
+                map.remove(&key);
+            })
+            .map_err(KvError::Other)
     }
 
     fn exists(&mut self, bucket: Resource<Bucket>, key: String) -> Result<bool, KvError> {
@@ -271,10 +274,11 @@ mod tests {
     fn write_keys(dir: &Path, prefix: &str, count: usize) {
         let store = KvStore::in_dir(dir).unwrap();
         for i in 0..count {
-            store.update("default", |m| {
-                m.insert(format!("{prefix}-{i}"), format!("{i}").into_bytes());
-            })
-            .unwrap();
+            store
+                .update("default", |m| {
+                    m.insert(format!("{prefix}-{i}"), format!("{i}").into_bytes());
+                })
+                .unwrap();
         }
     }
 
@@ -282,7 +286,11 @@ mod tests {
         let map = KvStore::in_dir(dir).unwrap().load("default").unwrap();
         for prefix in prefixes {
             for i in 0..count {
-                assert_eq!(map.get(&format!("{prefix}-{i}")), Some(&format!("{i}").into_bytes()), "{prefix}-{i} was lost");
+                assert_eq!(
+                    map.get(&format!("{prefix}-{i}")),
+                    Some(&format!("{i}").into_bytes()),
+                    "{prefix}-{i} was lost"
+                );
             }
         }
         assert_eq!(map.len(), prefixes.len() * count);
@@ -298,7 +306,11 @@ mod tests {
             }
         });
         assert_all_keys(&dir, &prefixes, 30);
-        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().ends_with(".tmp")).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+            .collect();
         assert!(leftovers.is_empty(), "temp files left behind: {leftovers:?}");
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -372,11 +384,12 @@ mod tests {
     fn dir_store_persists_across_instances_and_keeps_binary() {
         let dir = temp_dir("persist");
         let store = KvStore::in_dir(&dir).unwrap();
-        store.update("default", |m| {
-            m.insert("a/b:c".into(), b"{\"x\":1}".to_vec());
-            m.insert("bin".into(), vec![0xff, 0x00]);
-        })
-        .unwrap();
+        store
+            .update("default", |m| {
+                m.insert("a/b:c".into(), b"{\"x\":1}".to_vec());
+                m.insert("bin".into(), vec![0xff, 0x00]);
+            })
+            .unwrap();
         let again = KvStore::in_dir(&dir).unwrap();
         let map = again.load("default").unwrap();
         assert_eq!(map["a/b:c"], b"{\"x\":1}");

@@ -107,7 +107,9 @@ fn redacted_message(error: &clap::Error) -> String {
         }
         ErrorKind::InvalidValue if value.is_empty() => format!("a value is required for '{arg}' but none was supplied"),
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
-            let reason = std::error::Error::source(error).map(|e| e.to_string()).filter(|r| value.is_empty() || !r.contains(value));
+            let reason = std::error::Error::source(error)
+                .map(|e| e.to_string())
+                .filter(|r| value.is_empty() || !r.contains(value));
             match reason {
                 Some(reason) => format!("invalid value for '{arg}' ({NOT_SHOWN}): {reason}"),
                 None => format!("invalid value for '{arg}' ({NOT_SHOWN})"),
@@ -142,7 +144,11 @@ fn main() {
             Ok(code) => code,
             Err(error) => {
                 eprintln!("qlik-harness: {}", one_line(&format!("{error:#}")));
-                if error.is::<cli::UsageError>() { 2 } else { 1 }
+                if error.is::<cli::UsageError>() {
+                    2
+                } else {
+                    1
+                }
             }
         }
     });

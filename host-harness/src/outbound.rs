@@ -22,7 +22,8 @@ pub struct OutboundPolicy {
 }
 
 /// Hosts allowed without asking: Qlik Cloud, Qlik Cloud Government, loopback.
-pub const DEFAULT_ALLOWED_HOSTS: &[&str] = &["*.qlikcloud.com", "*.qlikcloudgov.com", "127.0.0.1", "localhost", "[::1]"];
+pub const DEFAULT_ALLOWED_HOSTS: &[&str] =
+    &["*.qlikcloud.com", "*.qlikcloudgov.com", "127.0.0.1", "localhost", "[::1]"];
 
 /// One request the component sent (or tried to).
 #[derive(Clone, Debug, serde::Serialize)]
@@ -46,7 +47,9 @@ pub fn parse_route_to(text: &str) -> Result<Authority, String> {
         None => text,
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.is_empty() || rest.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '\\' | '?' | '#' | '@')) {
+    if rest.is_empty()
+        || rest.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '\\' | '?' | '#' | '@'))
+    {
         return Err(format!("{FORM}; no path, query, user name or spaces"));
     }
     let authority = Authority::try_from(rest).map_err(|_| FORM.to_string())?;
@@ -100,7 +103,10 @@ impl Hooks {
 
 type SendFuture = Box<
     dyn std::future::Future<
-            Output = Result<(http::Response<WasiBody>, Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>), HttpError>,
+            Output = Result<
+                (http::Response<WasiBody>, Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>),
+                HttpError,
+            >,
         > + Send,
 >;
 
@@ -122,7 +128,11 @@ impl WasiHttpHooks for Hooks {
                 allowed = route(&mut request, target).is_some();
             }
         }
-        self.log.lock().unwrap().push(OutboundRecord { method: request.method().to_string(), url: uri.to_string(), allowed });
+        self.log.lock().unwrap().push(OutboundRecord {
+            method: request.method().to_string(),
+            url: uri.to_string(),
+            allowed,
+        });
         if !allowed {
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }

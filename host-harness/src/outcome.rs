@@ -25,7 +25,11 @@ pub fn describe_error(error: &Value) -> String {
         // Messages usually start with the input's name already ("limit must be …").
         "invalid-input" => {
             let (input, message) = (field("input").unwrap_or_default(), field("message").unwrap_or_default());
-            if message.starts_with(&input) { message } else { format!("{input}: {message}") }
+            if message.starts_with(&input) {
+                message
+            } else {
+                format!("{input}: {message}")
+            }
         }
         "timeout" | "transport" | "invalid-response" => field("message").unwrap_or_default(),
         _ => {

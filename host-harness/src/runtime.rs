@@ -182,7 +182,8 @@ impl Runtime {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let stamp = stamp(&key)?;
         // Held while loading, so a test binary's concurrent first harnesses compile once.
-        let mut runtimes = RUNTIMES.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut runtimes =
+            RUNTIMES.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((known, runtime)) = runtimes.get(&key) {
             if *known == stamp {
                 return Ok(runtime.clone());
@@ -220,7 +221,9 @@ impl Runtime {
             .component
             .get_export_index(None, interface_name(interface))
             .ok_or_else(|| anyhow!("the component exports no interface {interface}"))?;
-        self.component.get_export_index(Some(&interface_index), function).ok_or_else(|| anyhow!("{interface} has no function {function}"))
+        self.component
+            .get_export_index(Some(&interface_index), function)
+            .ok_or_else(|| anyhow!("{interface} has no function {function}"))
     }
 
     fn store(&self, ctx: Ctx) -> Store<Ctx> {
@@ -228,7 +231,12 @@ impl Runtime {
     }
 
     /// Instantiates the component in `store` and calls `func` with `params`; returns its one result.
-    async fn call_index(&self, mut store: Store<Ctx>, func: ComponentExportIndex, params: &[Val]) -> anyhow::Result<Val> {
+    async fn call_index(
+        &self,
+        mut store: Store<Ctx>,
+        func: ComponentExportIndex,
+        params: &[Val],
+    ) -> anyhow::Result<Val> {
         let instance = self.pre.instantiate_async(&mut store).await?;
         let func = instance.get_func(&mut store, func).ok_or_else(|| anyhow!("the export is not a function"))?;
         let mut results = [Val::Bool(false)];
@@ -246,7 +254,9 @@ impl Runtime {
         // `manifest.get` does no I/O: no storage to share, every host denied.
         let ctx = Ctx::new(KvStore::in_memory(), Arc::new(OutboundPolicy::default()), Default::default(), &[]);
         let func = self.func_index("manifest", "get")?;
-        let Val::String(text) = self.call_index(self.store(ctx), func, &[]).await? else { bail!("manifest.get returned no string") };
+        let Val::String(text) = self.call_index(self.store(ctx), func, &[]).await? else {
+            bail!("manifest.get returned no string")
+        };
         let manifest: Value = serde_json::from_str(&text).context("manifest.get returned invalid JSON")?;
         let mut exports = HashMap::new();
         for group in GROUPS {
@@ -272,14 +282,28 @@ impl Runtime {
     /// The manifest entry (action, data source or trigger) with this key or WIT name.
     pub async fn find_export(&self, key: &str) -> anyhow::Result<&Value> {
         let loaded = self.loaded().await?;
-        let export = loaded.exports.get(key).ok_or_else(|| anyhow!("no export named `{key}`; `qlik-harness exports` lists them"))?;
+        let export = loaded
+            .exports
+            .get(key)
+            .ok_or_else(|| anyhow!("no export named `{key}`; `qlik-harness exports` lists them"))?;
         Ok(&loaded.manifest[export.group][export.position])
     }
 }
 
 impl Ctx {
-    fn new(kv: KvStore, policy: Arc<OutboundPolicy>, log: Arc<Mutex<Vec<OutboundRecord>>>, env: &[(String, String)]) -> Ctx {
-        Ctx { wasi: WasiCtx::builder().envs(env).build(), http: WasiHttpCtx::new(), hooks: Hooks::new(policy, log), table: ResourceTable::new(), kv }
+    fn new(
+        kv: KvStore,
+        policy: Arc<OutboundPolicy>,
+        log: Arc<Mutex<Vec<OutboundRecord>>>,
+        env: &[(String, String)],
+    ) -> Ctx {
+        Ctx {
+            wasi: WasiCtx::builder().envs(env).build(),
+            http: WasiHttpCtx::new(),
+            hooks: Hooks::new(policy, log),
+            table: ResourceTable::new(),
+            kv,
+        }
     }
 }
 
@@ -298,7 +322,8 @@ impl Harness {
     pub fn new(options: HarnessOptions) -> anyhow::Result<Self> {
         let path = component_path(options.component.as_deref())?;
         let runtime = Runtime::shared(&path, options.cache_dir.as_deref())?;
-        Ok(Harness::with_runtime(runtime, options.state_dir.as_deref(), options.outbound)?.with_component_env(options.component_env))
+        Ok(Harness::with_runtime(runtime, options.state_dir.as_deref(), options.outbound)?
+            .with_component_env(options.component_env))
     }
 
     /// The same harness, its component seeing these environment variables.
@@ -307,7 +332,11 @@ impl Harness {
     }
 
     /// A harness on a given runtime, with storage in `state_dir` (in memory when `None`).
-    pub fn with_runtime(runtime: Arc<Runtime>, state_dir: Option<&Path>, outbound: OutboundPolicy) -> anyhow::Result<Self> {
+    pub fn with_runtime(
+        runtime: Arc<Runtime>,
+        state_dir: Option<&Path>,
+        outbound: OutboundPolicy,
+    ) -> anyhow::Result<Self> {
         let kv = match state_dir {
             Some(dir) => KvStore::in_dir(dir)?,
             None => KvStore::in_memory(),
@@ -361,7 +390,10 @@ impl Harness {
     /// Calls the export `key` (or WIT name) with a connection (JSON form) and an input object.
     pub async fn call(&self, key: &str, connection: &Value, input: &Value) -> anyhow::Result<Outcome> {
         let loaded = self.runtime.loaded().await?;
-        let export = loaded.exports.get(key).ok_or_else(|| anyhow!("no export named `{key}`; `qlik-harness exports` lists them"))?;
+        let export = loaded
+            .exports
+            .get(key)
+            .ok_or_else(|| anyhow!("no export named `{key}`; `qlik-harness exports` lists them"))?;
         let input_text = match input {
             Value::String(text) => text.clone(),
             other => other.to_string(),
@@ -372,7 +404,9 @@ impl Harness {
         Ok(match result {
             Ok(Some(value)) => Outcome::Ok(match *value {
                 // Actions return JSON text; everything else is typed.
-                Val::String(text) => serde_json::from_str(&text).with_context(|| format!("{key} returned invalid JSON"))?,
+                Val::String(text) => {
+                    serde_json::from_str(&text).with_context(|| format!("{key} returned invalid JSON"))?
+                }
                 other => values::to_json(&other),
             }),
             Ok(None) => Outcome::Ok(Value::Null),

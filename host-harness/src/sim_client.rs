@@ -40,7 +40,8 @@ pub async fn exchange(
     body: &[u8],
 ) -> anyhow::Result<Option<RawResponse>> {
     let authority = base.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = tokio::net::TcpStream::connect(authority).await.with_context(|| format!("connecting to {authority}"))?;
+    let mut stream =
+        tokio::net::TcpStream::connect(authority).await.with_context(|| format!("connecting to {authority}"))?;
     let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -96,7 +97,9 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
 /// more, or no answer, is an error.
 pub async fn request(base: &str, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
     let bytes = body.map(Value::to_string).unwrap_or_default();
-    let Some(response) = exchange(base, method, path, &[("Content-Type", "application/json")], bytes.as_bytes()).await? else {
+    let Some(response) =
+        exchange(base, method, path, &[("Content-Type", "application/json")], bytes.as_bytes()).await?
+    else {
         bail!("{method} {path}: no answer");
     };
     let text = response.text();

@@ -145,7 +145,12 @@ mod tests {
         assert!(connection(&json!({"type": "ldap"})).is_err());
         assert!(connection(&json!({"type": "oauth2", "grantType": "password"})).is_err());
         // No default type: a missing or non-string one is an error, not an API-key connection.
-        for bad in [json!({"apiKey": "k", "tenant": "acme"}), json!({"type": 5, "apiKey": "k"}), json!({"type": null}), json!({"type": ["apiKey"]})] {
+        for bad in [
+            json!({"apiKey": "k", "tenant": "acme"}),
+            json!({"type": 5, "apiKey": "k"}),
+            json!({"type": null}),
+            json!({"type": ["apiKey"]}),
+        ] {
             let error = connection(&bad).expect_err(&bad.to_string()).to_string();
             assert!(error.contains("type"), "{bad}: {error}");
         }
@@ -158,10 +163,16 @@ mod tests {
             "rate-limited".into(),
             Some(Box::new(Val::Record(vec![
                 ("retry-after-seconds".into(), Val::Option(Some(Box::new(Val::U32(5))))),
-                ("error".into(), Val::Record(vec![("status".into(), Val::U16(429)), ("trace-id".into(), Val::Option(None))])),
+                (
+                    "error".into(),
+                    Val::Record(vec![("status".into(), Val::U16(429)), ("trace-id".into(), Val::Option(None))]),
+                ),
             ]))),
         );
-        assert_eq!(to_json(&error), json!({"kind": "rate-limited", "retryAfterSeconds": 5, "status": 429, "traceId": null}));
+        assert_eq!(
+            to_json(&error),
+            json!({"kind": "rate-limited", "retryAfterSeconds": 5, "status": 429, "traceId": null})
+        );
         let timeout = Val::Variant("timeout".into(), Some(Box::new(Val::String("slow".into()))));
         assert_eq!(to_json(&timeout), json!({"kind": "timeout", "message": "slow"}));
     }

@@ -103,12 +103,15 @@ fn read_token_response(body: &Value, now: u64) -> Result<(Secret, u64)> {
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ConnectorError::InvalidResponse("the token response has no access_token".into()))?;
-    let expires_at = match (body.get("expires_in").and_then(Value::as_u64), body.get("expires_at").and_then(Value::as_str)) {
-        (Some(seconds), _) => now.saturating_add(seconds),
-        (None, Some(date)) => crate::timestamp::parse_unix_secs(date)
-            .ok_or_else(|| ConnectorError::InvalidResponse(format!("the token response has an unreadable expires_at `{date}`")))?
-            .max(0) as u64,
-        (None, None) => now + DEFAULT_TOKEN_LIFETIME_SECS,
-    };
+    let expires_at =
+        match (body.get("expires_in").and_then(Value::as_u64), body.get("expires_at").and_then(Value::as_str)) {
+            (Some(seconds), _) => now.saturating_add(seconds),
+            (None, Some(date)) => crate::timestamp::parse_unix_secs(date)
+                .ok_or_else(|| {
+                    ConnectorError::InvalidResponse(format!("the token response has an unreadable expires_at `{date}`"))
+                })?
+                .max(0) as u64,
+            (None, None) => now + DEFAULT_TOKEN_LIFETIME_SECS,
+        };
     Ok((Secret(token.to_string()), expires_at))
 }

@@ -112,7 +112,8 @@ impl<'h> Client<'h> {
         let (mut method, mut url, mut body) = (method, url.to_string(), body);
         for _ in 0..=MAX_REDIRECTS {
             let response = self.exchange(method, &url, body)?;
-            let Some(next) = redirect_target(&response, &url).filter(|next| self.connection.tenant.same_origin(next)) else {
+            let Some(next) = redirect_target(&response, &url).filter(|next| self.connection.tenant.same_origin(next))
+            else {
                 return check_status(response, host::now_unix_secs(self.host));
             };
             if response.status == 303 || (matches!(response.status, 301 | 302) && method != Method::Head) {
@@ -136,7 +137,9 @@ impl<'h> Client<'h> {
     /// client credentials fetches a new token once and repeats the request once.
     fn exchange(&mut self, method: Method, url: &str, body: Option<&Body>) -> Result<HttpResponse> {
         if !self.connection.tenant.same_origin(url) {
-            return Err(ConnectorError::InvalidResponse(format!("refused to send a request off the tenant host: {url}")));
+            return Err(ConnectorError::InvalidResponse(format!(
+                "refused to send a request off the tenant host: {url}"
+            )));
         }
         let mut refreshed = false;
         loop {
@@ -153,7 +156,13 @@ impl<'h> Client<'h> {
         }
     }
 
-    fn build<'r>(&self, method: Method, url: &'r str, bearer: Option<&Secret>, body: Option<&'r Body>) -> HttpRequest<'r> {
+    fn build<'r>(
+        &self,
+        method: Method,
+        url: &'r str,
+        bearer: Option<&Secret>,
+        body: Option<&'r Body>,
+    ) -> HttpRequest<'r> {
         let mut headers = vec![
             ("accept".to_string(), "application/json".to_string()),
             ("user-agent".to_string(), USER_AGENT.to_string()),
@@ -230,7 +239,9 @@ fn check_status(response: HttpResponse, now: u64) -> Result<HttpResponse> {
         300..=399 => {
             let mut error = qlik_error(&response);
             let to = response.header("location").map_or(String::new(), |l| format!(" to {l}"));
-            error.detail.get_or_insert_with(|| format!("the tenant answered with a redirect{to}, which this action does not follow"));
+            error.detail.get_or_insert_with(|| {
+                format!("the tenant answered with a redirect{to}, which this action does not follow")
+            });
             Err(ConnectorError::Api(error))
         }
         _ => Err(ConnectorError::from_qlik(qlik_error(&response))),
@@ -264,8 +275,9 @@ pub fn parse_json_body(response: &HttpResponse) -> Result<Value> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(&response.body)
-        .map_err(|e| ConnectorError::InvalidResponse(format!("the {} response is not valid JSON: {e}", response.status)))
+    serde_json::from_slice(&response.body).map_err(|e| {
+        ConnectorError::InvalidResponse(format!("the {} response is not valid JSON: {e}", response.status))
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@ use crate::fake_host::FakeHost;
 use auth::token_key;
 
 fn api_key() -> Resolved {
-    resolve(&Connection::ApiKey { api_key: Secret("SENTINEL-KEY".into()), tenant: "http://127.0.0.1:9".into() }).unwrap()
+    resolve(&Connection::ApiKey { api_key: Secret("SENTINEL-KEY".into()), tenant: "http://127.0.0.1:9".into() })
+        .unwrap()
 }
 
 fn client_credentials() -> Resolved {
@@ -23,7 +24,13 @@ fn client_credentials() -> Resolved {
 
 /// The cache key of the test's client-credentials connection with this secret.
 fn cc_key(secret: &str) -> String {
-    token_key("http://127.0.0.1:9", "cid", &Secret(secret.into()), "http://127.0.0.1:9/oauth/token", crate::connection::DEFAULT_SCOPES)
+    token_key(
+        "http://127.0.0.1:9",
+        "cid",
+        &Secret(secret.into()),
+        "http://127.0.0.1:9/oauth/token",
+        crate::connection::DEFAULT_SCOPES,
+    )
 }
 
 fn with_secret(resolved: Resolved, secret: &str) -> Resolved {
@@ -105,7 +112,10 @@ fn honours_retry_after_then_gives_up_beyond_budget() {
 fn refuses_urls_off_the_tenant() {
     let mut host = FakeHost::default();
     let mut client = Client::new(&mut host, api_key());
-    assert!(matches!(client.send(Method::Get, "https://evil.example.com/x", None), Err(ConnectorError::InvalidResponse(_))));
+    assert!(matches!(
+        client.send(Method::Get, "https://evil.example.com/x", None),
+        Err(ConnectorError::InvalidResponse(_))
+    ));
     assert!(host.sent.is_empty());
 }
 
@@ -189,8 +199,26 @@ fn connection_failures_retry_for_get_and_timeouts_do_not() {
 fn cached_token_is_bound_to_secret_token_url_and_scopes() {
     let base = cc_key("SENTINEL-SECRET");
     assert_ne!(base, cc_key("WRONG-SECRET"));
-    assert_ne!(base, token_key("http://127.0.0.1:9", "cid", &Secret("SENTINEL-SECRET".into()), "http://127.0.0.1:9/oauth/token2", crate::connection::DEFAULT_SCOPES));
-    assert_ne!(base, token_key("http://127.0.0.1:9", "cid", &Secret("SENTINEL-SECRET".into()), "http://127.0.0.1:9/oauth/token", "admin_classic"));
+    assert_ne!(
+        base,
+        token_key(
+            "http://127.0.0.1:9",
+            "cid",
+            &Secret("SENTINEL-SECRET".into()),
+            "http://127.0.0.1:9/oauth/token2",
+            crate::connection::DEFAULT_SCOPES
+        )
+    );
+    assert_ne!(
+        base,
+        token_key(
+            "http://127.0.0.1:9",
+            "cid",
+            &Secret("SENTINEL-SECRET".into()),
+            "http://127.0.0.1:9/oauth/token",
+            "admin_classic"
+        )
+    );
     assert!(!base.contains("SENTINEL-SECRET"));
 
     // A token cached by the right secret is not used by a wrong one: a token request goes out.
@@ -340,8 +368,12 @@ fn connect_timeouts_are_retried_for_get() {
 fn retry_after_dates_are_read_against_the_response_date() {
     // The local clock is 100 s behind the server; the server asks for 5 s by date.
     let mut host = FakeHost::at(1_700_000_000 - 100);
-    host.answer(429, &[("date", "Tue, 14 Nov 2023 22:13:20 GMT"), ("retry-after", "Tue, 14 Nov 2023 22:13:25 GMT")], "")
-        .answer(200, &[], "{}");
+    host.answer(
+        429,
+        &[("date", "Tue, 14 Nov 2023 22:13:20 GMT"), ("retry-after", "Tue, 14 Nov 2023 22:13:25 GMT")],
+        "",
+    )
+    .answer(200, &[], "{}");
     let mut client = Client::new(&mut host, api_key());
     let url = client.api_url("/spaces");
     client.send(Method::Get, &url, None).unwrap();

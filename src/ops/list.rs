@@ -22,7 +22,8 @@ const PAGE_MARGIN: usize = 2;
 /// The URL of the first page: user params, the action's own params, limit and position.
 fn first_url(client: &Client<'_>, spec: &ListSpec, limit: Option<i64>, inputs: &Inputs) -> String {
     let owned = |k: &str| OWNED_PARAMS.contains(&k) || spec.query.iter().any(|q: &Query| q.param == k);
-    let mut pairs: Vec<(String, String)> = inputs.pairs("paramsInputFields").into_iter().filter(|(k, _)| !owned(k)).collect();
+    let mut pairs: Vec<(String, String)> =
+        inputs.pairs("paramsInputFields").into_iter().filter(|(k, _)| !owned(k)).collect();
     pairs.extend(query_pairs(spec.query, inputs));
     if let Some(limit) = limit {
         pairs.push(("limit".into(), limit.to_string()));

@@ -19,7 +19,12 @@ pub use request::set_pointer;
 use serde_json::Value;
 
 /// Looks up an export of the given kind and validates the connection and inputs.
-fn prepare(key: &str, kind: ExportKind, connection: &Connection, input: &str) -> Result<(&'static ExportSpec, Inputs, Resolved)> {
+fn prepare(
+    key: &str,
+    kind: ExportKind,
+    connection: &Connection,
+    input: &str,
+) -> Result<(&'static ExportSpec, Inputs, Resolved)> {
     let spec = find(key)
         .filter(|spec| spec.kind == kind)
         .ok_or_else(|| ConnectorError::invalid("key", format!("no {} named {key}", kind.interface())))?;
@@ -29,7 +34,11 @@ fn prepare(key: &str, kind: ExportKind, connection: &Connection, input: &str) ->
 }
 
 /// Runs `work` with a client for the call and redacts its secrets from any error.
-fn with_client<T>(host: &mut dyn Host, resolved: Resolved, work: impl FnOnce(&mut Client<'_>) -> Result<T>) -> Result<T> {
+fn with_client<T>(
+    host: &mut dyn Host,
+    resolved: Resolved,
+    work: impl FnOnce(&mut Client<'_>) -> Result<T>,
+) -> Result<T> {
     let mut client = Client::new(host, resolved);
     work(&mut client).map_err(|error| error.redact(&client.secrets()))
 }
@@ -47,7 +56,12 @@ pub fn run_action(host: &mut dyn Host, key: &str, connection: &Connection, input
 }
 
 /// Runs the data source `key` and returns its items.
-pub fn run_data_source(host: &mut dyn Host, key: &str, connection: &Connection, input: &str) -> Result<Vec<PicklistItem>> {
+pub fn run_data_source(
+    host: &mut dyn Host,
+    key: &str,
+    connection: &Connection,
+    input: &str,
+) -> Result<Vec<PicklistItem>> {
     let (spec, inputs, resolved) = prepare(key, ExportKind::DataSource, connection, input)?;
     let Op::Picklist(picklist) = spec.op else { unreachable!("the table test keeps data sources picklists") };
     with_client(host, resolved, |client| picklist::run(client, &picklist, &inputs))

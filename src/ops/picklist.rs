@@ -59,7 +59,8 @@ pub fn scim_contains(fields: &[&str], text: &str) -> String {
 /// Runs a data source.
 pub fn run(client: &mut Client<'_>, spec: &PicklistSpec, inputs: &Inputs) -> Result<Vec<PicklistItem>> {
     let search = inputs.str("search");
-    let mut pairs: Vec<(String, String)> = spec.fixed_query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut pairs: Vec<(String, String)> =
+        spec.fixed_query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     pairs.push(("limit".into(), spec.page_size.to_string()));
     let local_match = match (spec.search, search) {
         (_, None) => None,

@@ -96,7 +96,9 @@ pub fn build_body(body: BodySpec, inputs: &Inputs) -> Result<Option<Value>> {
         BodySpec::PatchReplace(fields) => Some(Value::Array(
             fields
                 .iter()
-                .filter_map(|(pointer, input)| inputs.get(input).map(|v| json!({"op": "replace", "path": pointer, "value": v})))
+                .filter_map(|(pointer, input)| {
+                    inputs.get(input).map(|v| json!({"op": "replace", "path": pointer, "value": v}))
+                })
                 .collect(),
         )),
         BodySpec::Input(key) => inputs.get(key).cloned(),
@@ -119,7 +121,10 @@ pub fn run(client: &mut Client<'_>, spec: &RequestSpec, inputs: &Inputs) -> Resu
         OutputSpec::DeletedIds { ids_input } => json!({"deleted": true, "ids": inputs.list(ids_input)}),
         OutputSpec::WithLocation { id_key } => {
             let location = response.header("location").map(str::to_string);
-            let id = location.as_deref().and_then(|l| l.split(['?', '#']).next()).and_then(|l| l.rsplit('/').find(|s| !s.is_empty()));
+            let id = location
+                .as_deref()
+                .and_then(|l| l.split(['?', '#']).next())
+                .and_then(|l| l.rsplit('/').find(|s| !s.is_empty()));
             let mut out = match parsed {
                 Value::Object(map) => map,
                 _ => Map::new(),

@@ -11,7 +11,8 @@ fn connection() -> Connection {
 }
 
 fn page(ids: &[&str], next: Option<&str>) -> String {
-    let data: Vec<_> = ids.iter().map(|id| json!({"id": id, "name": format!("Space {id}"), "type": "shared"})).collect();
+    let data: Vec<_> =
+        ids.iter().map(|id| json!({"id": id, "name": format!("Space {id}"), "type": "shared"})).collect();
     let mut links = json!({"self": {"href": format!("{ORIGIN}/api/v1/spaces")}});
     if let Some(cursor) = next {
         links["next"] = json!({"href": format!("{ORIGIN}/api/v1/spaces?limit=2&next={cursor}")});
@@ -67,7 +68,8 @@ fn delete_outputs_deleted_id() {
 fn one_page_carries_next_page_and_params_cannot_override_owned_ones() {
     let mut host = FakeHost::default();
     host.answer(200, &[], &page(&["a", "b"], Some("c2")));
-    let input = r#"{"limit":2,"sort":"-name","page":"c1","paramsInputFields":{"limit":"99","type":"managed","next":"x"}}"#;
+    let input =
+        r#"{"limit":2,"sort":"-name","page":"c1","paramsInputFields":{"limit":"99","type":"managed","next":"x"}}"#;
     let out = run_action(&mut host, "listSpaces", &connection(), input).unwrap();
     assert_eq!(out["nextPage"], "c2");
     assert_eq!(out["data"].as_array().unwrap().len(), 2);
@@ -77,9 +79,11 @@ fn one_page_carries_next_page_and_params_cannot_override_owned_ones() {
 #[test]
 fn fetch_all_follows_every_page() {
     let mut host = FakeHost::default();
-    host.answer(200, &[], &page(&["a", "b"], Some("c2")))
-        .answer(200, &[], &page(&["c", "d"], Some("c3")))
-        .answer(200, &[], &page(&["e"], None));
+    host.answer(200, &[], &page(&["a", "b"], Some("c2"))).answer(200, &[], &page(&["c", "d"], Some("c3"))).answer(
+        200,
+        &[],
+        &page(&["e"], None),
+    );
     let out = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":2}"#).unwrap();
     assert_eq!(out["data"].as_array().unwrap().len(), 5);
     assert_eq!(out["truncated"], false);
@@ -92,7 +96,8 @@ fn fetch_all_follows_every_page() {
 fn fetch_all_cut_by_max_records_resumes_at_the_cut_page() {
     let mut host = FakeHost::default();
     host.answer(200, &[], &page(&["a", "b"], Some("c2"))).answer(200, &[], &page(&["c", "d"], Some("c3")));
-    let out = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":2,"maxRecords":3}"#).unwrap();
+    let out =
+        run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":2,"maxRecords":3}"#).unwrap();
     assert_eq!(out["data"].as_array().unwrap().len(), 3);
     assert_eq!(out["truncated"], true);
     assert_eq!(out["nextPage"], "c2");
@@ -118,7 +123,8 @@ fn fetch_all_stops_after_three_empty_pages_in_a_row() {
     for n in 1..=3 {
         host.answer(200, &[], &page(&[], Some(&format!("e{}", n + 1))));
     }
-    let out = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":1,"maxRecords":50}"#).unwrap();
+    let out =
+        run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":1,"maxRecords":50}"#).unwrap();
     assert_eq!(host.sent.len(), 4);
     assert_eq!(out["truncated"], true);
     assert_eq!(out["nextPage"], "e4");
@@ -132,7 +138,8 @@ fn fetch_all_caps_pages_at_what_max_records_needs_plus_two() {
     for n in 1..=4 {
         host.answer(200, &[], &page(&[&format!("r{n}")], Some(&format!("p{}", n + 1))));
     }
-    let out = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":2,"maxRecords":4}"#).unwrap();
+    let out =
+        run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true,"limit":2,"maxRecords":4}"#).unwrap();
     assert_eq!(host.sent.len(), 4);
     assert_eq!(out["data"].as_array().unwrap().len(), 4);
     assert_eq!(out["truncated"], true);
@@ -141,12 +148,17 @@ fn fetch_all_caps_pages_at_what_max_records_needs_plus_two() {
 
 #[test]
 fn next_links_that_change_the_path_are_refused() {
-    for href in [format!("{ORIGIN}/api/v1/users?next=x"), format!("{ORIGIN}/oauth/token?next=x"), "next?next=r".to_string()] {
+    for href in
+        [format!("{ORIGIN}/api/v1/users?next=x"), format!("{ORIGIN}/oauth/token?next=x"), "next?next=r".to_string()]
+    {
         let mut host = FakeHost::default();
         let body = json!({"data": [{"id": "a"}], "links": {"next": {"href": href}}}).to_string();
         host.answer(200, &[], &body);
         let error = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true}"#).unwrap_err();
-        assert!(matches!(error, ConnectorError::InvalidResponse(ref m) if m.contains("another path")), "{href}: {error:?}");
+        assert!(
+            matches!(error, ConnectorError::InvalidResponse(ref m) if m.contains("another path")),
+            "{href}: {error:?}"
+        );
         assert_eq!(host.sent.len(), 1);
     }
 }
@@ -164,7 +176,11 @@ fn repeated_query_params_are_all_sent_in_order() {
 fn errors_leave_with_the_call_secrets_redacted() {
     let conn = Connection::ApiKey { api_key: Secret("SENTINEL-KEY-42".into()), tenant: ORIGIN.into() };
     let mut host = FakeHost::default();
-    host.answer(400, &[], r#"{"errors":[{"code":"X","title":"bad","detail":"you sent Authorization: Bearer SENTINEL-KEY-42"}]}"#);
+    host.answer(
+        400,
+        &[],
+        r#"{"errors":[{"code":"X","title":"bad","detail":"you sent Authorization: Bearer SENTINEL-KEY-42"}]}"#,
+    );
     let error = run_action(&mut host, "getSpace", &conn, r#"{"spaceId":"s"}"#).unwrap_err();
     let text = format!("{error:?}");
     assert!(!text.contains("SENTINEL-KEY-42") && text.contains("Bearer ***"), "{text}");
@@ -177,11 +193,16 @@ fn body_fields_by_json_pointer_over_a_json_base() {
         ("name", json!("explicit")),
         ("space", json!("s1")),
     ]);
-    let spec = crate::table::BodySpec::Json { base: Some("json"), fields: &[("/name", "name"), ("/attributes/spaceId", "space"), ("/x~1y", "space")] };
+    let spec = crate::table::BodySpec::Json {
+        base: Some("json"),
+        fields: &[("/name", "name"), ("/attributes/spaceId", "space"), ("/x~1y", "space")],
+    };
     let body = request::build_body(spec, &inputs).unwrap().unwrap();
     assert_eq!(body, json!({"name": "explicit", "keep": 1, "attributes": {"a": 1, "spaceId": "s1"}, "x/y": "s1"}));
     let not_object = Inputs::from_pairs(&[("json", json!([1]))]);
-    assert!(matches!(request::build_body(spec, &not_object), Err(ConnectorError::InvalidInput { ref input, .. }) if input == "json"));
+    assert!(
+        matches!(request::build_body(spec, &not_object), Err(ConnectorError::InvalidInput { ref input, .. }) if input == "json")
+    );
 }
 
 #[test]
@@ -203,7 +224,11 @@ fn read_merge_write_changes_only_what_was_given() {
     let mut host = FakeHost::default();
     host.answer(200, &[], r#"{"id":"d1","name":"old","description":"kept","version":7,"links":{},"updatedAt":"t"}"#)
         .answer(200, &[], r#"{"id":"d1","version":8}"#);
-    let inputs = Inputs::from_pairs(&[("id", json!("d1")), ("name", json!("new")), ("json", json!({"name": "ignored", "tags": ["t"]}))]);
+    let inputs = Inputs::from_pairs(&[
+        ("id", json!("d1")),
+        ("name", json!("new")),
+        ("json", json!({"name": "ignored", "tags": ["t"]})),
+    ]);
     let resolved = crate::connection::resolve(&connection()).unwrap();
     let mut client = Client::new(&mut host, resolved);
     let out = rmw::run(&mut client, &SPEC, &inputs).unwrap();
@@ -214,7 +239,11 @@ fn read_merge_write_changes_only_what_was_given() {
 
     // A stale version: the tenant's 409 is `conflict`.
     let mut host = FakeHost::default();
-    host.answer(200, &[], r#"{"id":"d1","version":7}"#).answer(409, &[], r#"{"errors":[{"code":"DS-409","title":"version conflict"}]}"#);
+    host.answer(200, &[], r#"{"id":"d1","version":7}"#).answer(
+        409,
+        &[],
+        r#"{"errors":[{"code":"DS-409","title":"version conflict"}]}"#,
+    );
     let mut client = Client::new(&mut host, crate::connection::resolve(&connection()).unwrap());
     assert!(matches!(rmw::run(&mut client, &SPEC, &inputs), Err(ConnectorError::Conflict(_))));
 }
@@ -251,7 +280,8 @@ fn select_user_searches_with_a_scim_filter() {
 #[test]
 fn foreign_next_link_is_refused() {
     let mut host = FakeHost::default();
-    let body = json!({"data": [], "links": {"next": {"href": "https://evil.example.com/api/v1/spaces?next=x"}}}).to_string();
+    let body =
+        json!({"data": [], "links": {"next": {"href": "https://evil.example.com/api/v1/spaces?next=x"}}}).to_string();
     host.answer(200, &[], &body);
     let error = run_action(&mut host, "listSpaces", &connection(), r#"{"fetchAll":true}"#).unwrap_err();
     assert!(matches!(error, ConnectorError::InvalidResponse(ref m) if m.contains("another host")), "{error:?}");

@@ -14,17 +14,19 @@ pub const SPACE_ID: InputSpec = InputSpec {
 };
 
 /// `ownerId`, offered by `selectUser`.
-pub const OWNER_ID: InputSpec = InputSpec {
-    example: Some(EXAMPLE_ID),
-    ..InputSpec::text("ownerId", "Owner ID", "The user ID of the owner.")
-};
+pub const OWNER_ID: InputSpec =
+    InputSpec { example: Some(EXAMPLE_ID), ..InputSpec::text("ownerId", "Owner ID", "The user ID of the owner.") };
 
 /// `limit`: page size; the maximum is the API's.
 pub const fn limit(max: i64) -> InputSpec {
     InputSpec {
         ty: InputType::Integer { min: Some(1), max: Some(max) },
         example: Some("20"),
-        ..InputSpec::text("limit", "Limit", "Records per page; the API's default when empty. Each API has its own maximum.")
+        ..InputSpec::text(
+            "limit",
+            "Limit",
+            "Records per page; the API's default when empty. Each API has its own maximum.",
+        )
     }
 }
 
@@ -65,4 +67,5 @@ pub const PARAMS: InputSpec = InputSpec {
 };
 
 /// `search`: a case-insensitive substring filter for data sources.
-pub const SEARCH: InputSpec = InputSpec::text("search", "Search", "Only items whose label contains this text (case-insensitive).");
+pub const SEARCH: InputSpec =
+    InputSpec::text("search", "Search", "Only items whose label contains this text (case-insensitive).");

@@ -7,8 +7,8 @@ pub mod connections;
 mod spaces;
 mod users;
 
-pub use crate::coerce::InputType;
 use crate::client::Client;
+pub use crate::coerce::InputType;
 use crate::error::Result;
 use crate::host::Method;
 use crate::inputs::Inputs;
@@ -156,7 +156,14 @@ pub struct RequestSpec {
 impl RequestSpec {
     /// A request with no query, no body, the body as output, and no redirects followed.
     pub const fn new(method: Method, path: &'static str) -> Self {
-        RequestSpec { method, path, query: &[], body: BodySpec::None, output: OutputSpec::Body, follow_redirects: false }
+        RequestSpec {
+            method,
+            path,
+            query: &[],
+            body: BodySpec::None,
+            output: OutputSpec::Body,
+            follow_redirects: false,
+        }
     }
     /// `GET path`.
     pub const fn get(path: &'static str) -> Self {
@@ -380,7 +387,8 @@ mod tests {
                 }
             }
             match (spec.kind, &spec.op) {
-                (ExportKind::DataSource, Op::Picklist(_)) | (ExportKind::Action, Op::Request(_) | Op::List(_) | Op::ReadMergeWrite(_) | Op::Custom(_)) => {}
+                (ExportKind::DataSource, Op::Picklist(_))
+                | (ExportKind::Action, Op::Request(_) | Op::List(_) | Op::ReadMergeWrite(_) | Op::Custom(_)) => {}
                 (kind, op) => panic!("{}: a {kind:?} cannot run {op:?}", spec.key),
             }
             for referenced in referenced_inputs(&spec.op) {
@@ -390,8 +398,10 @@ mod tests {
     }
 
     fn referenced_inputs(op: &Op) -> Vec<&'static str> {
-        let pairs = |fields: &'static [(&'static str, &'static str)]| fields.iter().map(|(_, i)| *i).collect::<Vec<_>>();
-        let mut all: Vec<&'static str> = op.path().map(|p| crate::inputs::path_placeholders(p).map(|(key, _)| key).collect()).unwrap_or_default();
+        let pairs =
+            |fields: &'static [(&'static str, &'static str)]| fields.iter().map(|(_, i)| *i).collect::<Vec<_>>();
+        let mut all: Vec<&'static str> =
+            op.path().map(|p| crate::inputs::path_placeholders(p).map(|(key, _)| key).collect()).unwrap_or_default();
         match *op {
             Op::Request(r) => {
                 all.extend(r.query.iter().map(|q| q.input));

@@ -52,7 +52,10 @@ pub const EXPORTS: &[ExportSpec] = &[
         inputs: &[NAME, DESCRIPTION, SPACE_TYPE],
         op: Op::Request(RequestSpec::post(
             "/spaces",
-            BodySpec::Json { base: None, fields: &[("/name", "name"), ("/type", "spaceType"), ("/description", "description")] },
+            BodySpec::Json {
+                base: None,
+                fields: &[("/name", "name"), ("/type", "spaceType"), ("/description", "description")],
+            },
         )),
         check: None,
         example_output: SPACE_EXAMPLE,
@@ -101,7 +104,12 @@ pub const EXPORTS: &[ExportSpec] = &[
         description: "List the spaces the user can see, one page or all of them.",
         kind: ExportKind::Action,
         inputs: &[limit(MAX_LIMIT), SORT, PARAMS, PAGE, FETCH_ALL, MAX_RECORDS],
-        op: Op::List(ListSpec { path: "/spaces", paging: PagingStyle::Cursor, max_limit: MAX_LIMIT, query: &[query("sort", "sort")] }),
+        op: Op::List(ListSpec {
+            path: "/spaces",
+            paging: PagingStyle::Cursor,
+            max_limit: MAX_LIMIT,
+            query: &[query("sort", "sort")],
+        }),
         check: None,
         example_output: concat!(
             r#"{"data":[{"id":"5f0f5f6a9d8d4c0001a1b2c3","name":"Finance","type":"shared","createdAt":"2024-05-01T10:00:00.000Z","updatedAt":"2024-05-02T08:30:00.000Z"}],"#,

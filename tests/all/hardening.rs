@@ -34,7 +34,11 @@ async fn d01_mistyped_schemes_are_refused_naming_tenant_and_nothing_is_sent() {
         let Outcome::Err(error) = env.call_with(&api_key_connection(tenant), "listSpaces", json!({})).await else {
             panic!("{tenant} accepted")
         };
-        assert_eq!((error["kind"].as_str(), error["input"].as_str()), (Some("invalid-input"), Some("tenant")), "{tenant}: {error}");
+        assert_eq!(
+            (error["kind"].as_str(), error["input"].as_str()),
+            (Some("invalid-input"), Some("tenant")),
+            "{tenant}: {error}"
+        );
     }
     assert!(env.requests().await.is_empty());
     assert!(env.harness.outbound_log().is_empty());
@@ -62,7 +66,11 @@ async fn d03_d22_dot_ids_are_refused_and_ids_are_trimmed() {
     for action in ["getSpace", "deleteSpace"] {
         for id in [".", "...", " . ", "a..b"] {
             let error = env.err(action, json!({"spaceId": id})).await;
-            assert_eq!((error["kind"].as_str(), error["input"].as_str()), (Some("invalid-input"), Some("spaceId")), "{id:?}");
+            assert_eq!(
+                (error["kind"].as_str(), error["input"].as_str()),
+                (Some("invalid-input"), Some("spaceId")),
+                "{id:?}"
+            );
         }
     }
     let error = env.err("updateSpace", json!({"spaceId": ".", "name": "x"})).await;
@@ -99,7 +107,9 @@ async fn d05_d24_the_cached_token_is_bound_to_the_secret_under_portable_keys() {
     let mut wrong = good.clone();
     wrong["clientSecret"] = json!("SENTINEL-WRONG-SECRET-9");
     env.clear_requests().await;
-    let Outcome::Err(error) = harness.call("listSpaces", &wrong, &json!({})).await.unwrap() else { panic!("reused the token") };
+    let Outcome::Err(error) = harness.call("listSpaces", &wrong, &json!({})).await.unwrap() else {
+        panic!("reused the token")
+    };
     assert_eq!(error["kind"], "unauthorized", "{error}");
     let paths: Vec<_> = env.requests().await.iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
     assert_eq!(paths, ["/oauth/token"]);
@@ -133,7 +143,11 @@ async fn d06_the_retry_budget_is_per_call_across_pages() {
     let throttle = json!({"method": "GET", "path": "/api/v1/spaces", "status": 429, "retryAfter": "1", "count": 2});
     env.control("POST", "/__sim/faults", Some(json!({"faults": [throttle, pass, throttle, pass]}))).await;
     let error = env.err("listSpaces", json!({"fetchAll": true, "limit": 10})).await;
-    assert_eq!((error["kind"].as_str(), error["retryAfterSeconds"].as_u64()), (Some("rate-limited"), Some(1)), "{error}");
+    assert_eq!(
+        (error["kind"].as_str(), error["retryAfterSeconds"].as_u64()),
+        (Some("rate-limited"), Some(1)),
+        "{error}"
+    );
     assert_eq!(statuses(&env.requests_to("/api/v1/spaces").await), [429, 429, 200, 429, 429]);
 }
 
@@ -165,7 +179,8 @@ async fn d13_an_api_key_pasted_with_a_newline_works_and_one_with_a_line_break_in
 #[tokio::test(flavor = "multi_thread")]
 async fn d18_query_params_can_repeat_a_key() {
     let env = Env::new().await;
-    let input = json!({"paramsInputFields": [{"key": "name", "value": "x"}, {"key": "name", "value": "y"}], "limit": 5});
+    let input =
+        json!({"paramsInputFields": [{"key": "name", "value": "x"}, {"key": "name", "value": "y"}], "limit": 5});
     env.ok("listSpaces", input).await;
     assert_eq!(env.requests().await[0]["query"], "name=x&name=y&limit=5");
 }
@@ -182,8 +197,9 @@ fn raw_page(env: &Env, data: Value, next: Option<String>) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn d04_fetch_all_stops_after_three_empty_pages_and_says_truncated() {
     let env = Env::new().await;
-    let faults: Vec<Value> =
-        (1..=10).map(|n| raw_page(&env, json!([]), Some(format!("{}/api/v1/spaces?limit=10&next=c{n}", env.sim.url())))).collect();
+    let faults: Vec<Value> = (1..=10)
+        .map(|n| raw_page(&env, json!([]), Some(format!("{}/api/v1/spaces?limit=10&next=c{n}", env.sim.url()))))
+        .collect();
     env.control("POST", "/__sim/faults", Some(json!({ "faults": faults }))).await;
     let out = env.ok("listSpaces", json!({"fetchAll": true, "limit": 10, "maxRecords": 50})).await;
     assert_eq!((out["truncated"].as_bool(), out["nextPage"].as_str()), (Some(true), Some("c3")), "{out}");
@@ -210,7 +226,9 @@ async fn d04_fetch_all_caps_its_pages_and_says_truncated() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn d07_a_slow_drip_tenant_ends_in_timeout_within_the_deadline() {
-    let env = Env::with(EnvOptions { request_deadline: Some(std::time::Duration::from_millis(1500)), ..Default::default() }).await;
+    let env =
+        Env::with(EnvOptions { request_deadline: Some(std::time::Duration::from_millis(1500)), ..Default::default() })
+            .await;
     let ids = env.seed("spaces", 1).await;
     // Headers at once, then a byte every 400 ms: the between-bytes timeout (30 s) never fires.
     env.fault(json!({"method": "GET", "body": "drip", "dripMs": 400, "dripBytes": 30})).await;
@@ -223,7 +241,9 @@ async fn d07_a_slow_drip_tenant_ends_in_timeout_within_the_deadline() {
 #[tokio::test(flavor = "multi_thread")]
 async fn d09_secrets_a_tenant_echoes_are_redacted_from_errors() {
     let env = Env::new().await;
-    let echo = format!(r#"{{"errors":[{{"code":"ECHO","title":"Bearer {SENTINEL_API_KEY}","detail":"you sent Authorization: Bearer {SENTINEL_API_KEY}"}}]}}"#);
+    let echo = format!(
+        r#"{{"errors":[{{"code":"ECHO","title":"Bearer {SENTINEL_API_KEY}","detail":"you sent Authorization: Bearer {SENTINEL_API_KEY}"}}]}}"#
+    );
     env.fault(json!({"path": "/api/v1/spaces", "status": 400, "rawBody": echo})).await;
     let error = env.err("listSpaces", json!({})).await;
     assert_eq!((error["kind"].as_str(), error["code"].as_str()), (Some("api"), Some("ECHO")));
@@ -240,7 +260,9 @@ async fn d09_secrets_a_tenant_echoes_are_redacted_from_errors() {
     let secret = env.sim.client_secret().to_string();
     let body = json!({"error": "invalid_client", "error_description": format!(r#"bad secret in body: {{"client_secret":"{secret}"}}"#)});
     env.fault(json!({"path": "/oauth/token", "status": 401, "rawBody": body.to_string()})).await;
-    let Outcome::Err(error) = env.call_with(&client_credentials(&env), "listSpaces", json!({})).await else { panic!("accepted") };
+    let Outcome::Err(error) = env.call_with(&client_credentials(&env), "listSpaces", json!({})).await else {
+        panic!("accepted")
+    };
     assert_eq!(error["kind"], "unauthorized");
     assert!(error["detail"].as_str().unwrap().contains("\"client_secret\":\"***\""), "{error}");
     assert_no_secret(&error.to_string(), &secret);
@@ -251,7 +273,11 @@ async fn d11_select_user_searches_all_users_on_the_tenant() {
     let env = Env::new().await;
     env.seed("users", 2099).await;
     let needle = env
-        .control("POST", "/__sim/seed", Some(json!({"resource": "users", "records": [{"name": "Zed Needle", "email": "needle@example.com"}]})))
+        .control(
+            "POST",
+            "/__sim/seed",
+            Some(json!({"resource": "users", "records": [{"name": "Zed Needle", "email": "needle@example.com"}]})),
+        )
         .await["created"][0]
         .as_str()
         .unwrap()
@@ -292,7 +318,11 @@ async fn d16_a_url_the_tenant_refuses_as_too_long_is_a_final_api_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn d19_next_links_to_another_path_are_refused() {
     let env = Env::new().await;
-    for next in [format!("{}/api/v1/users?next=x", env.sim.url()), format!("{}/oauth/token?next=x", env.sim.url()), "next?next=r".into()] {
+    for next in [
+        format!("{}/api/v1/users?next=x", env.sim.url()),
+        format!("{}/oauth/token?next=x", env.sim.url()),
+        "next?next=r".into(),
+    ] {
         env.clear_requests().await;
         env.fault(raw_page(&env, json!([{"id": "s1"}]), Some(next.clone()))).await;
         let error = env.err("listSpaces", json!({"fetchAll": true})).await;

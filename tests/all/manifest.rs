@@ -24,8 +24,11 @@ async fn committed_component_yaml_is_generated_from_the_component() {
 
 #[test]
 fn component_yaml_matches_its_json_schema() {
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/schema/component.schema.json")).unwrap()).unwrap();
-    let yaml: Value = serde_yaml::from_str(&std::fs::read_to_string(format!("{ROOT}/component.yaml")).unwrap()).unwrap();
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/schema/component.schema.json")).unwrap())
+            .unwrap();
+    let yaml: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(format!("{ROOT}/component.yaml")).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
     let errors: Vec<String> = validator.iter_errors(&yaml).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "component.yaml violates its schema:\n{}", errors.join("\n"));
@@ -61,12 +64,19 @@ async fn manifest_entries_and_wit_exports_agree_both_ways() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_data_source_binding_names_a_data_source() {
     let manifest = harness().manifest().await.unwrap();
-    let sources: BTreeSet<&str> = manifest["dataSources"].as_array().unwrap().iter().map(|d| d["key"].as_str().unwrap()).collect();
+    let sources: BTreeSet<&str> =
+        manifest["dataSources"].as_array().unwrap().iter().map(|d| d["key"].as_str().unwrap()).collect();
     let bound: Vec<(String, String)> = manifest["actions"]
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|a| a["inputs"].as_array().unwrap().iter().filter_map(|i| i["dataSource"].as_str().map(|d| (i["key"].to_string(), d.to_string()))))
+        .flat_map(|a| {
+            a["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|i| i["dataSource"].as_str().map(|d| (i["key"].to_string(), d.to_string())))
+        })
         .collect();
     assert!(bound.iter().any(|(input, source)| input == "\"spaceId\"" && source == "selectSpace"));
     for (input, source) in bound {

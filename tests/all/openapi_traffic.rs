@@ -12,18 +12,21 @@ use serde_json::{json, Value};
 async fn representative_traffic(env: &Env) {
     let ids = env.seed("spaces", 12).await;
     env.seed("users", 3).await;
-    let created = env.ok("createSpace", json!({"name": "Conforming", "description": "d", "spaceType": "managed"})).await;
+    let created =
+        env.ok("createSpace", json!({"name": "Conforming", "description": "d", "spaceType": "managed"})).await;
     let id = created["id"].as_str().unwrap().to_string();
     env.err("createSpace", json!({"name": "Conforming"})).await;
     env.ok("getSpace", json!({"spaceId": id})).await;
     env.err("getSpace", json!({"spaceId": "missing"})).await;
-    env.ok("updateSpace", json!({"spaceId": id, "name": "Renamed", "description": "e", "ownerId": created["ownerId"]})).await;
+    env.ok("updateSpace", json!({"spaceId": id, "name": "Renamed", "description": "e", "ownerId": created["ownerId"]}))
+        .await;
     env.ok("listSpaces", json!({"limit": 5, "sort": "-name"})).await;
     env.ok("listSpaces", json!({"fetchAll": true, "limit": 5, "paramsInputFields": {"type": "shared,managed"}})).await;
     env.ok("selectSpace", json!({"search": "a"})).await;
     env.ok("selectUser", json!({})).await;
     env.ok("deleteSpace", json!({"spaceId": ids[0]})).await;
-    let full = env.control("POST", "/__sim/seed", Some(json!({"resource": "spaces", "count": 1, "nonEmpty": true}))).await;
+    let full =
+        env.control("POST", "/__sim/seed", Some(json!({"resource": "spaces", "count": 1, "nonEmpty": true}))).await;
     env.err("deleteSpace", json!({"spaceId": full["created"][0]})).await;
     env.fault(json!({"path": "/api/v1/spaces", "status": 503})).await;
     env.ok("listSpaces", json!({})).await;
@@ -49,7 +52,8 @@ async fn suite_traffic_conforms_to_qlik_openapi() {
     let env = Env::new().await;
     representative_traffic(&env).await;
     let exchanges = env.requests().await;
-    let statuses: std::collections::BTreeSet<u64> = exchanges.iter().map(|e| e["response"]["status"].as_u64().unwrap()).collect();
+    let statuses: std::collections::BTreeSet<u64> =
+        exchanges.iter().map(|e| e["response"]["status"].as_u64().unwrap()).collect();
     for expected in [200, 201, 204, 401, 404, 409, 412, 429, 503] {
         assert!(statuses.contains(&expected), "the traffic should include a {expected}; got {statuses:?}");
     }

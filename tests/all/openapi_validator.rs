@@ -17,8 +17,7 @@ fn exchange(method: &str, path: &str, req_body: Value, status: u16, resp_body: V
     } else {
         json!({"authorization": "Bearer t", "content-type": "application/json"})
     };
-    let resp_headers =
-        if resp_body.is_null() { json!({}) } else { json!({"content-type": "application/json"}) };
+    let resp_headers = if resp_body.is_null() { json!({}) } else { json!({"content-type": "application/json"}) };
     json!({
         "seq": 1, "method": method, "path": path, "query": "", "headers": req_headers,
         "body": req_body,
@@ -337,8 +336,17 @@ fn all_documents_load_and_every_schema_compiles() {
     assert_eq!(
         names,
         [
-            "apps", "data-assets", "data-files", "data-sets", "data-stores", "items", "oauth",
-            "reloads", "reports", "spaces", "users"
+            "apps",
+            "data-assets",
+            "data-files",
+            "data-sets",
+            "data-stores",
+            "items",
+            "oauth",
+            "reloads",
+            "reports",
+            "spaces",
+            "users"
         ]
     );
     let failures = all.compile_all();
@@ -357,7 +365,6 @@ fn assert_violation_in(spec: &Spec, ex: &Value, needle: &str) {
     let v = spec.check_exchange(ex);
     assert!(v.iter().any(|m| m.contains(needle)), "no violation contains {needle:?}: {v:#?}");
 }
-
 
 /// Simulated routes that no Qlik OpenAPI document describes (checked to be routes, below).
 /// `/oauth/token` and `/oauth/revoke` are not here: `oauth.json` documents them.

@@ -148,7 +148,10 @@ async fn every_tenant_form_reaches_its_host() {
     env.seed("spaces", 25).await;
     env.clear_requests().await;
     let connection = json!({"type": "apiKey", "apiKey": env::SENTINEL_API_KEY, "tenant": "acme.eu"});
-    let Outcome::Ok(all) = env.call_with(&connection, "listSpaces", json!({"fetchAll": true, "limit": 10})).await else { panic!("fetchAll") };
+    let Outcome::Ok(all) = env.call_with(&connection, "listSpaces", json!({"fetchAll": true, "limit": 10})).await
+    else {
+        panic!("fetchAll")
+    };
     assert_eq!(all["data"].as_array().unwrap().len(), 25);
     assert!(env.requests().await.iter().all(|r| r["headers"]["host"] == "acme.eu.qlikcloud.com"));
     for loopback in [env.sim.url(), env.sim.url().replace("127.0.0.1", "localhost")] {
@@ -156,9 +159,18 @@ async fn every_tenant_form_reaches_its_host() {
         assert!(matches!(env.call_with(&connection, "listSpaces", json!({})).await, Outcome::Ok(_)), "{loopback}");
     }
     env.clear_requests().await;
-    for bad in ["", "http://acme.eu.qlikcloud.com", "acme corp", "user@acme.eu.qlikcloud.com", "https://acme.eu.qlikcloud.com/?x=1", "ftp://acme"] {
+    for bad in [
+        "",
+        "http://acme.eu.qlikcloud.com",
+        "acme corp",
+        "user@acme.eu.qlikcloud.com",
+        "https://acme.eu.qlikcloud.com/?x=1",
+        "ftp://acme",
+    ] {
         let connection = json!({"type": "apiKey", "apiKey": "k", "tenant": bad});
-        let Outcome::Err(error) = env.call_with(&connection, "listSpaces", json!({})).await else { panic!("{bad} accepted") };
+        let Outcome::Err(error) = env.call_with(&connection, "listSpaces", json!({})).await else {
+            panic!("{bad} accepted")
+        };
         assert_eq!((error["kind"].as_str(), error["input"].as_str()), (Some("invalid-input"), Some("tenant")), "{bad}");
     }
     assert!(env.requests().await.is_empty());
@@ -199,7 +211,12 @@ async fn client_credentials_token_is_fetched_once_reused_and_refreshed_after_401
     env.clear_requests().await;
     let outcome = second.call("listSpaces", &connection, &json!({})).await.unwrap();
     assert!(matches!(outcome, Outcome::Ok(_)), "{outcome:?}");
-    let paths: Vec<_> = env.requests().await.iter().map(|r| (r["path"].as_str().unwrap().to_string(), r["response"]["status"].as_u64().unwrap())).collect();
+    let paths: Vec<_> = env
+        .requests()
+        .await
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap().to_string(), r["response"]["status"].as_u64().unwrap()))
+        .collect();
     assert_eq!(
         paths,
         [("/api/v1/spaces".to_string(), 401), ("/oauth/token".to_string(), 200), ("/api/v1/spaces".to_string(), 200)]
@@ -230,7 +247,10 @@ async fn authorization_code_uses_the_given_token_and_returns_401() {
     });
     let Outcome::Err(error) = env.call_with(&connection, "listSpaces", json!({})).await else { panic!("accepted") };
     assert_eq!(error["kind"], "unauthorized");
-    assert!(env.requests_to("/oauth/token").await.is_empty(), "user tokens are never fetched or refreshed by the component");
+    assert!(
+        env.requests_to("/oauth/token").await.is_empty(),
+        "user tokens are never fetched or refreshed by the component"
+    );
     let mut missing = connection.clone();
     missing["accessToken"] = Value::Null;
     let Outcome::Err(error) = env.call_with(&missing, "listSpaces", json!({})).await else { panic!("accepted") };

@@ -14,7 +14,8 @@ fn only(requests: &[Value]) -> &Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_space_posts_name_type_description() {
     let env = Env::new().await;
-    let space = env.ok("createSpace", json!({"name": "Finance", "description": "Numbers", "spaceType": "managed"})).await;
+    let space =
+        env.ok("createSpace", json!({"name": "Finance", "description": "Numbers", "spaceType": "managed"})).await;
     assert_eq!(space["name"], "Finance");
     assert_eq!(space["type"], "managed");
     let requests = env.requests_to("/api/v1/spaces").await;
@@ -54,7 +55,8 @@ async fn get_space_and_not_found() {
     assert_eq!(error["kind"], "not-found");
     assert_eq!(error["status"], 404);
     assert!(error["title"].as_str().is_some_and(|t| !t.is_empty()));
-    let paths: Vec<_> = env.requests_to("/api/v1/spaces").await.iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    let paths: Vec<_> =
+        env.requests_to("/api/v1/spaces").await.iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
     assert_eq!(paths, [format!("/api/v1/spaces/{}", ids[0]), "/api/v1/spaces/000000000000000000000000".to_string()]);
 }
 
@@ -85,12 +87,14 @@ async fn delete_space_and_non_empty_space() {
     let env = Env::new().await;
     let ids = env.seed("spaces", 1).await;
     assert_eq!(env.ok("deleteSpace", json!({"spaceId": ids[0]})).await, json!({"deleted": true, "id": ids[0]}));
-    let full = env.control("POST", "/__sim/seed", Some(json!({"resource": "spaces", "count": 1, "nonEmpty": true}))).await;
+    let full =
+        env.control("POST", "/__sim/seed", Some(json!({"resource": "spaces", "count": 1, "nonEmpty": true}))).await;
     let full_id = full["created"][0].as_str().unwrap();
     let error = env.err("deleteSpace", json!({"spaceId": full_id})).await;
     assert_eq!(error["kind"], "conflict");
     assert_eq!(error["status"], 412);
-    let statuses: Vec<_> = env.requests_to("/api/v1/spaces").await.iter().map(|r| r["response"]["status"].clone()).collect();
+    let statuses: Vec<_> =
+        env.requests_to("/api/v1/spaces").await.iter().map(|r| r["response"]["status"].clone()).collect();
     assert_eq!(statuses, [json!(204), json!(412)]);
 }
 
@@ -125,7 +129,8 @@ async fn list_spaces_fetch_all_reads_every_page() {
     assert_eq!(requests.len(), 3);
     assert!(requests[1]["query"].as_str().unwrap().contains("next="));
     assert!(requests[2]["query"].as_str().unwrap().contains("limit=10"));
-    let mut ids: Vec<_> = all["data"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<_> =
+        all["data"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 25, "no record read twice");
@@ -140,7 +145,13 @@ async fn list_spaces_fetch_all_honours_max_records() {
     assert_eq!(cut["truncated"], true);
     // Resuming at nextPage re-reads the page the cut fell in: nothing is skipped.
     let rest = env.ok("listSpaces", json!({"fetchAll": true, "limit": 10, "page": cut["nextPage"]})).await;
-    let mut ids: Vec<String> = cut["data"].as_array().unwrap().iter().chain(rest["data"].as_array().unwrap()).map(|s| s["id"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<String> = cut["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["data"].as_array().unwrap())
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 25);

@@ -47,14 +47,25 @@ pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Resul
     let iterations = iterations.max(1);
     let sim = sim::start(SimConfig::default()).await?;
     // Generous limits: the benchmark measures the connector, not the tenant's rate limiter.
-    sim_client::request(&sim.url(), "POST", "/__sim/config", Some(&json!({"rateLimits": {"tier1": 1_000_000, "tier2": 1_000_000}}))).await?;
-    let ids = sim_client::request(&sim.url(), "POST", "/__sim/seed", Some(&json!({"resource": "spaces", "count": 1000}))).await?;
+    sim_client::request(
+        &sim.url(),
+        "POST",
+        "/__sim/config",
+        Some(&json!({"rateLimits": {"tier1": 1_000_000, "tier2": 1_000_000}})),
+    )
+    .await?;
+    let ids =
+        sim_client::request(&sim.url(), "POST", "/__sim/seed", Some(&json!({"resource": "spaces", "count": 1000})))
+            .await?;
     let id = ids["created"][0].as_str().unwrap_or_default().to_string();
 
     let load_started = Instant::now();
     let harness = Harness::new(HarnessOptions {
         component,
-        outbound: OutboundPolicy { allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect(), ..Default::default() },
+        outbound: OutboundPolicy {
+            allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect(),
+            ..Default::default()
+        },
         ..Default::default()
     })?;
     let load = load_started.elapsed();
@@ -86,13 +97,30 @@ pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Resul
     .await?;
     sim.shutdown().await;
 
-    let profile = if cfg!(debug_assertions) { "debug (build with --release for representative figures)" } else { "release" };
+    let profile =
+        if cfg!(debug_assertions) { "debug (build with --release for representative figures)" } else { "release" };
     println!("qlik-harness bench — harness {profile}, {iterations} iterations, median / p90");
     println!("  load + compile component (compile cache)      {:>10.0} µs", micros(load));
-    println!("  instantiate from InstancePre                  {:>10.1} µs   {:>10.1} µs", micros(instantiate.median), micros(instantiate.p90));
-    println!("  getSpace through the component                {:>10.1} µs   {:>10.1} µs", micros(component_get.median), micros(component_get.p90));
-    println!("  the same GET sent natively                    {:>10.1} µs   {:>10.1} µs", micros(native_get.median), micros(native_get.p90));
-    println!("  listSpaces fetchAll, 1000 records (10 pages)  {:>10.1} µs   {:>10.1} µs", micros(fetch_all.median), micros(fetch_all.p90));
+    println!(
+        "  instantiate from InstancePre                  {:>10.1} µs   {:>10.1} µs",
+        micros(instantiate.median),
+        micros(instantiate.p90)
+    );
+    println!(
+        "  getSpace through the component                {:>10.1} µs   {:>10.1} µs",
+        micros(component_get.median),
+        micros(component_get.p90)
+    );
+    println!(
+        "  the same GET sent natively                    {:>10.1} µs   {:>10.1} µs",
+        micros(native_get.median),
+        micros(native_get.p90)
+    );
+    println!(
+        "  listSpaces fetchAll, 1000 records (10 pages)  {:>10.1} µs   {:>10.1} µs",
+        micros(fetch_all.median),
+        micros(fetch_all.p90)
+    );
     println!(
         "  ratio component / native GET (median)         {:>10.2}x",
         component_get.median.as_secs_f64() / native_get.median.as_secs_f64()

@@ -85,7 +85,11 @@ pub fn read_arg(value: &str) -> anyhow::Result<String> {
     }
 }
 
-async fn harness(component: Option<PathBuf>, state_dir: Option<PathBuf>, outbound: OutboundPolicy) -> anyhow::Result<Harness> {
+async fn harness(
+    component: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    outbound: OutboundPolicy,
+) -> anyhow::Result<Harness> {
     Harness::new(HarnessOptions { component, state_dir, outbound, ..Default::default() })
 }
 
@@ -100,7 +104,9 @@ pub async fn exports(component: Option<PathBuf>) -> anyhow::Result<i32> {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|i| format!("{}{}", i["key"].as_str().unwrap_or_default(), if i["required"] == true { "*" } else { "" }))
+                .map(|i| {
+                    format!("{}{}", i["key"].as_str().unwrap_or_default(), if i["required"] == true { "*" } else { "" })
+                })
                 .collect();
             out.push(json!({"kind": kind, "key": entry["key"], "witName": entry["witName"], "interface": entry["interface"], "inputs": inputs}));
         }
@@ -135,7 +141,11 @@ fn closest_export(manifest: &Value, typed: &str) -> Option<String> {
         .flat_map(|group| manifest[*group].as_array().into_iter().flatten())
         .flat_map(|entry| [entry["key"].as_str(), entry["witName"].as_str()])
         .flatten();
-    names.map(|name| (edit_distance(&typed, &name.to_ascii_lowercase()), name)).filter(|(d, _)| *d <= 2).min().map(|(_, n)| n.to_string())
+    names
+        .map(|name| (edit_distance(&typed, &name.to_ascii_lowercase()), name))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n.to_string())
 }
 
 /// Levenshtein distance, by characters.
@@ -166,8 +176,12 @@ pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<
     let harness = harness(component, args.state_dir.clone(), policy).await?;
     if harness.find_export(&args.key).await.is_err() {
         // The key is not repeated: a misplaced argument there may be a connection or a key.
-        let suggestion = closest_export(harness.runtime().manifest().await?, &args.key).map(|k| format!("; did you mean `{k}`?")).unwrap_or_default();
-        return Err(usage(format!("no export has the name given to `call`{suggestion} (`qlik-harness exports` lists them)")));
+        let suggestion = closest_export(harness.runtime().manifest().await?, &args.key)
+            .map(|k| format!("; did you mean `{k}`?"))
+            .unwrap_or_default();
+        return Err(usage(format!(
+            "no export has the name given to `call`{suggestion} (`qlik-harness exports` lists them)"
+        )));
     }
     match harness.call(&args.key, &connection, &input).await? {
         Outcome::Ok(value) => {
@@ -191,7 +205,11 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<i32> {
     );
     use std::io::Write as _;
     std::io::stdout().flush()?;
-    eprintln!("Simulated Qlik tenant at {} (control API under {}/__sim/). Ctrl-C stops it.", handle.url(), handle.url());
+    eprintln!(
+        "Simulated Qlik tenant at {} (control API under {}/__sim/). Ctrl-C stops it.",
+        handle.url(),
+        handle.url()
+    );
     tokio::signal::ctrl_c().await?;
     handle.shutdown().await;
     Ok(0)

@@ -18,7 +18,9 @@ struct Demo {
 impl Demo {
     /// Requests the tenant has received so far.
     async fn received(&self) -> anyhow::Result<usize> {
-        Ok(sim_client::request(&self.tenant, "GET", "/__sim/requests", None).await?["requests"].as_array().map_or(0, Vec::len))
+        Ok(sim_client::request(&self.tenant, "GET", "/__sim/requests", None).await?["requests"]
+            .as_array()
+            .map_or(0, Vec::len))
     }
 
     async fn call(&self, key: &str, input: Value) -> anyhow::Result<Result<Value, Value>> {
@@ -47,7 +49,10 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
     println!("Simulated Qlik tenant at {}", sim.url());
     let harness = Harness::new(HarnessOptions {
         component,
-        outbound: OutboundPolicy { allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect(), ..Default::default() },
+        outbound: OutboundPolicy {
+            allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect(),
+            ..Default::default()
+        },
         ..Default::default()
     })?;
     println!("Component loaded: {} exports", harness.wit_exports().len());
@@ -57,10 +62,17 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
         tenant: sim.url(),
     };
 
-    let seeded = sim_client::request(&sim.url(), "POST", "/__sim/seed", Some(&json!({"resource": "spaces", "count": 12}))).await?;
+    let seeded =
+        sim_client::request(&sim.url(), "POST", "/__sim/seed", Some(&json!({"resource": "spaces", "count": 12})))
+            .await?;
     println!("Seeded {} spaces in the tenant.", seeded["created"].as_array().map_or(0, Vec::len));
 
-    let created = demo.call("createSpace", json!({"name": "Finance Analytics", "description": "Quarterly reporting", "spaceType": "managed"})).await?;
+    let created = demo
+        .call(
+            "createSpace",
+            json!({"name": "Finance Analytics", "description": "Quarterly reporting", "spaceType": "managed"}),
+        )
+        .await?;
     let Ok(space) = created else { return Ok(1) };
     let id = space["id"].as_str().unwrap_or_default().to_string();
     println!("  created space {id} ({} / {})", space["name"], space["type"]);
@@ -83,14 +95,20 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
     }
 
     if let Ok(all) = demo.call("listSpaces", json!({"fetchAll": true, "limit": 5})).await? {
-        println!("  fetchAll read {} spaces; truncated = {}", all["data"].as_array().map_or(0, Vec::len), all["truncated"]);
+        println!(
+            "  fetchAll read {} spaces; truncated = {}",
+            all["data"].as_array().map_or(0, Vec::len),
+            all["truncated"]
+        );
     }
 
     if let Ok(items) = demo.call("selectSpace", json!({"search": "finance"})).await? {
         println!("  picklist: {items}");
     }
 
-    if let Ok(updated) = demo.call("updateSpace", json!({"spaceId": id, "description": "Quarterly and annual reporting"})).await? {
+    if let Ok(updated) =
+        demo.call("updateSpace", json!({"spaceId": id, "description": "Quarterly and annual reporting"})).await?
+    {
         println!("  updated description: {}", updated["description"]);
     }
 

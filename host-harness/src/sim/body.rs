@@ -21,20 +21,12 @@ pub(crate) enum SimBody {
     /// The whole body; its exact length becomes `Content-Length`.
     Full(Option<Bytes>),
     /// A partial body; the caller sets a larger `Content-Length` header.
-    Truncated {
-        part: Option<Bytes>,
-        stall: Option<Pin<Box<Sleep>>>,
-    },
+    Truncated { part: Option<Bytes>, stall: Option<Pin<Box<Sleep>>> },
     /// `{"data":[` then filler items until `remaining` bytes are sent, then `]}`; no length.
     Stream { remaining: usize, started: bool },
     /// `rest`, its first `drip_left` bytes one at a time `every` apart (the first after
     /// `every`, too), then the remainder in one frame. The caller sets `Content-Length`.
-    Drip {
-        rest: Bytes,
-        drip_left: usize,
-        every: Duration,
-        wait: Option<Pin<Box<Sleep>>>,
-    },
+    Drip { rest: Bytes, drip_left: usize, every: Duration, wait: Option<Pin<Box<Sleep>>> },
 }
 
 /// Size of one streamed chunk.
@@ -46,26 +38,15 @@ impl SimBody {
     }
 
     pub fn oversized(bytes: usize) -> Self {
-        SimBody::Stream {
-            remaining: bytes,
-            started: false,
-        }
+        SimBody::Stream { remaining: bytes, started: false }
     }
 
     pub fn drip(body: Bytes, every: Duration, bytes: usize) -> Self {
-        SimBody::Drip {
-            rest: body,
-            drip_left: bytes,
-            every,
-            wait: None,
-        }
+        SimBody::Drip { rest: body, drip_left: bytes, every, wait: None }
     }
 
     pub fn truncated(part: Bytes) -> Self {
-        SimBody::Truncated {
-            part: (!part.is_empty()).then_some(part),
-            stall: None,
-        }
+        SimBody::Truncated { part: (!part.is_empty()).then_some(part), stall: None }
     }
 }
 
@@ -73,10 +54,7 @@ impl Body for SimBody {
     type Data = Bytes;
     type Error = BoxError;
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
             SimBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             SimBody::Stream { remaining, started } => {
@@ -94,12 +72,7 @@ impl Body for SimBody {
                 *remaining = remaining.saturating_sub(chunk.len().max(1));
                 Poll::Ready(Some(Ok(Frame::data(chunk))))
             }
-            SimBody::Drip {
-                rest,
-                drip_left,
-                every,
-                wait,
-            } => {
+            SimBody::Drip { rest, drip_left, every, wait } => {
                 if rest.is_empty() {
                     return Poll::Ready(None);
                 }
@@ -118,13 +91,10 @@ impl Body for SimBody {
                 if let Some(bytes) = part.take() {
                     return Poll::Ready(Some(Ok(Frame::data(bytes))));
                 }
-                let sleep =
-                    stall.get_or_insert_with(|| Box::pin(tokio::time::sleep(TRUNCATE_STALL)));
+                let sleep = stall.get_or_insert_with(|| Box::pin(tokio::time::sleep(TRUNCATE_STALL)));
                 match sleep.as_mut().poll(cx) {
                     Poll::Pending => Poll::Pending,
-                    Poll::Ready(()) => {
-                        Poll::Ready(Some(Err("response truncated by an injected fault".into())))
-                    }
+                    Poll::Ready(()) => Poll::Ready(Some(Err("response truncated by an injected fault".into()))),
                 }
             }
         }
@@ -140,9 +110,7 @@ impl Body for SimBody {
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            SimBody::Full(bytes) => {
-                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
-            }
+            SimBody::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
             SimBody::Drip { rest, .. } => SizeHint::with_exact(rest.len() as u64),
             SimBody::Truncated { .. } | SimBody::Stream { .. } => SizeHint::default(),
         }

@@ -108,11 +108,7 @@ mod tests {
         clock.advance(1.5);
         assert_eq!(clock.now(), frozen + Duration::milliseconds(1500));
         clock.freeze();
-        assert_eq!(
-            clock.now(),
-            frozen + Duration::milliseconds(1500),
-            "freezing twice keeps the instant"
-        );
+        assert_eq!(clock.now(), frozen + Duration::milliseconds(1500), "freezing twice keeps the instant");
         clock.unfreeze();
         assert!(!clock.is_frozen());
         assert!(clock.now() >= frozen + Duration::milliseconds(1500));

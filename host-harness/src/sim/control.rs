@@ -50,16 +50,8 @@ pub(crate) fn handle(st: &mut State, ctx: &Ctx) -> Reply {
         return error(StatusCode::NOT_FOUND, format!("no control endpoint {path}"));
     }
     let Some((_, _, handler)) = on_path.iter().find(|(m, _, _)| *m == ctx.method.as_str()) else {
-        let allow = on_path
-            .iter()
-            .map(|(m, _, _)| *m)
-            .collect::<Vec<_>>()
-            .join(", ");
-        return error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("use {allow} on {path}"),
-        )
-        .with_header("allow", allow);
+        let allow = on_path.iter().map(|(m, _, _)| *m).collect::<Vec<_>>().join(", ");
+        return error(StatusCode::METHOD_NOT_ALLOWED, format!("use {allow} on {path}")).with_header("allow", allow);
     };
     match handler(st, ctx) {
         Ok((status, body)) => Reply::json(status, &body),
@@ -125,9 +117,7 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
     let result = match req.resource.as_str() {
         "spaces" => seed_spaces(st, &req),
         "users" => seed_users(st, &req),
-        other => Err(format!(
-            "unsupported resource {other:?}; use \"spaces\" or \"users\""
-        )),
+        other => Err(format!("unsupported resource {other:?}; use \"spaces\" or \"users\"")),
     };
     match result {
         Ok(created) => Ok((StatusCode::CREATED, json!({ "created": created }))),
@@ -143,20 +133,14 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
 fn seed_spaces(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String> {
     let mut created = Vec::new();
     for record in &req.records {
-        let r: SeedSpace = serde_json::from_value(record.clone())
-            .map_err(|e| format!("invalid space record: {e}"))?;
+        let r: SeedSpace = serde_json::from_value(record.clone()).map_err(|e| format!("invalid space record: {e}"))?;
         let needs_generated = r.name.is_none() || r.description.is_none();
-        let (generated_name, generated_description) = if needs_generated {
-            generated_space_name(st, &req.name_prefix)
-        } else {
-            Default::default()
-        };
+        let (generated_name, generated_description) =
+            if needs_generated { generated_space_name(st, &req.name_prefix) } else { Default::default() };
         let new = NewSpace {
             id: r.id,
             name: r.name.unwrap_or(generated_name),
-            kind: r
-                .kind
-                .unwrap_or_else(|| st.gen.pick(SPACE_TYPES).to_string()),
+            kind: r.kind.unwrap_or_else(|| st.gen.pick(SPACE_TYPES).to_string()),
             description: r.description.unwrap_or(generated_description),
             owner_id: r.owner_id,
             non_empty: r.non_empty || req.non_empty,
@@ -165,18 +149,8 @@ fn seed_spaces(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String>
     }
     for _ in 0..req.count {
         let (name, description) = generated_space_name(st, &req.name_prefix);
-        let kind = req
-            .kind
-            .clone()
-            .unwrap_or_else(|| st.gen.pick(SPACE_TYPES).to_string());
-        let new = NewSpace {
-            id: None,
-            name,
-            kind,
-            description,
-            owner_id: None,
-            non_empty: req.non_empty,
-        };
+        let kind = req.kind.clone().unwrap_or_else(|| st.gen.pick(SPACE_TYPES).to_string());
+        let new = NewSpace { id: None, name, kind, description, owner_id: None, non_empty: req.non_empty };
         created.push(spaces::insert(st, new).map_err(|e| e.detail)?.id);
     }
     Ok(created)
@@ -187,13 +161,7 @@ fn generated_space_name(st: &mut State, prefix: &str) -> (String, String) {
     let (base, description) = st.gen.space_name();
     let base = format!("{prefix}{base}");
     let name = (1..)
-        .map(|n| {
-            if n == 1 {
-                base.clone()
-            } else {
-                format!("{base} {n}")
-            }
-        })
+        .map(|n| if n == 1 { base.clone() } else { format!("{base} {n}") })
         .find(|candidate| !st.space_name_taken(candidate, None))
         .unwrap_or(base);
     (name, description)
@@ -202,14 +170,10 @@ fn generated_space_name(st: &mut State, prefix: &str) -> (String, String) {
 fn seed_users(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String> {
     let mut created = Vec::new();
     for record in &req.records {
-        let r: SeedUser = serde_json::from_value(record.clone())
-            .map_err(|e| format!("invalid user record: {e}"))?;
+        let r: SeedUser = serde_json::from_value(record.clone()).map_err(|e| format!("invalid user record: {e}"))?;
         let needs_generated = r.name.is_none() || r.email.is_none();
-        let (generated_name, generated_email) = if needs_generated {
-            generated_person(st, &req.name_prefix)
-        } else {
-            Default::default()
-        };
+        let (generated_name, generated_email) =
+            if needs_generated { generated_person(st, &req.name_prefix) } else { Default::default() };
         let new = NewUser {
             id: r.id,
             name: r.name.unwrap_or(generated_name),
@@ -221,17 +185,7 @@ fn seed_users(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String> 
     }
     for _ in 0..req.count {
         let (name, email) = generated_person(st, &req.name_prefix);
-        created.push(
-            users::insert(
-                st,
-                NewUser {
-                    name,
-                    email,
-                    ..Default::default()
-                },
-            )?
-            .id,
-        );
+        created.push(users::insert(st, NewUser { name, email, ..Default::default() })?.id);
     }
     Ok(created)
 }
@@ -240,18 +194,8 @@ fn seed_users(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String> 
 fn generated_person(st: &mut State, prefix: &str) -> (String, String) {
     let (name, local) = st.gen.person();
     let email = (1..)
-        .map(|n| {
-            if n == 1 {
-                format!("{local}@example.com")
-            } else {
-                format!("{local}{n}@example.com")
-            }
-        })
-        .find(|candidate| {
-            !st.users
-                .iter()
-                .any(|u| u.email.eq_ignore_ascii_case(candidate))
-        })
+        .map(|n| if n == 1 { format!("{local}@example.com") } else { format!("{local}{n}@example.com") })
+        .find(|candidate| !st.users.iter().any(|u| u.email.eq_ignore_ascii_case(candidate)))
         .unwrap_or_default();
     (format!("{prefix}{name}"), email)
 }
@@ -271,11 +215,7 @@ fn list_changes(st: &mut State, _: &Ctx) -> Result<(StatusCode, Value), String> 
 
 fn clock_json(st: &State) -> Value {
     let offset = st.clock.offset_seconds();
-    let offset = if offset.fract() == 0.0 {
-        json!(offset as i64)
-    } else {
-        json!(offset)
-    };
+    let offset = if offset.fract() == 0.0 { json!(offset as i64) } else { json!(offset) };
     json!({ "now": rfc3339(st.now()), "offsetSeconds": offset, "frozen": st.clock.is_frozen() })
 }
 
@@ -357,22 +297,15 @@ struct RateLimits {
 /// POST /__sim/config: partial update of rate limits and token lifetime.
 fn set_config(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
     let req: ConfigRequest = parse(ctx)?;
-    if req
-        .token_lifetime_seconds
-        .is_some_and(|s| !(1..=MAX_TOKEN_LIFETIME_SECONDS).contains(&s))
-    {
-        return Err(format!(
-            "tokenLifetimeSeconds must be between 1 and {MAX_TOKEN_LIFETIME_SECONDS} (10 years)"
-        ));
+    if req.token_lifetime_seconds.is_some_and(|s| !(1..=MAX_TOKEN_LIFETIME_SECONDS).contains(&s)) {
+        return Err(format!("tokenLifetimeSeconds must be between 1 and {MAX_TOKEN_LIFETIME_SECONDS} (10 years)"));
     }
     let settings = &mut st.settings;
     if let Some(limits) = req.rate_limits {
         settings.tier1_per_minute = limits.tier1.unwrap_or(settings.tier1_per_minute);
         settings.tier2_per_minute = limits.tier2.unwrap_or(settings.tier2_per_minute);
     }
-    settings.token_lifetime_seconds = req
-        .token_lifetime_seconds
-        .unwrap_or(settings.token_lifetime_seconds);
+    settings.token_lifetime_seconds = req.token_lifetime_seconds.unwrap_or(settings.token_lifetime_seconds);
     Ok((StatusCode::OK, config_json(st)))
 }
 

@@ -98,9 +98,7 @@ impl ApiError {
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.extra_mut()
-            .headers
-            .push((name.to_string(), value.into()));
+        self.extra_mut().headers.push((name.to_string(), value.into()));
         self
     }
 
@@ -169,6 +167,5 @@ pub(crate) fn rate_limited(retry_after_secs: u64) -> Reply {
         "title": "Too Many Requests",
         "detail": format!("Rate limit exceeded. Retry after {retry_after_secs} seconds."),
     }]});
-    Reply::json(StatusCode::TOO_MANY_REQUESTS, &body)
-        .with_header("retry-after", retry_after_secs.to_string())
+    Reply::json(StatusCode::TOO_MANY_REQUESTS, &body).with_header("retry-after", retry_after_secs.to_string())
 }

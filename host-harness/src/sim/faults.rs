@@ -105,8 +105,7 @@ impl Fault {
             if self.status.is_none() {
                 return Err("retryAfter needs a status".into());
             }
-            HeaderValue::from_str(retry_after)
-                .map_err(|_| "retryAfter is not a valid header value")?;
+            HeaderValue::from_str(retry_after).map_err(|_| "retryAfter is not a valid header value")?;
         }
         if let Some(location) = &self.location {
             if self.status.is_none() {
@@ -125,21 +124,15 @@ impl Fault {
             if self.raw_body.is_none() {
                 return Err("contentType needs rawBody".into());
             }
-            HeaderValue::from_str(content_type)
-                .map_err(|_| "contentType is not a valid header value")?;
+            HeaderValue::from_str(content_type).map_err(|_| "contentType is not a valid header value")?;
         }
-        if self.body != Some(BodyFault::Drip)
-            && (self.drip_ms.is_some() || self.drip_bytes.is_some())
-        {
+        if self.body != Some(BodyFault::Drip) && (self.drip_ms.is_some() || self.drip_bytes.is_some()) {
             return Err("dripMs and dripBytes need body \"drip\"".into());
         }
         if self.drip_ms.is_some_and(|ms| ms > MAX_DRIP_MS) {
             return Err(format!("dripMs must be at most {MAX_DRIP_MS}"));
         }
-        if self
-            .drip_bytes
-            .is_some_and(|n| n == 0 || n > MAX_DRIP_BYTES)
-        {
+        if self.drip_bytes.is_some_and(|n| n == 0 || n > MAX_DRIP_BYTES) {
             return Err(format!("dripBytes must be between 1 and {MAX_DRIP_BYTES}"));
         }
         if self.drop && (self.status.is_some() || self.body.is_some() || self.location.is_some()) {
@@ -155,12 +148,8 @@ impl Fault {
 
     /// (interval, bytes) of a drip fault.
     pub fn drip(&self) -> Option<(Duration, usize)> {
-        (self.body == Some(BodyFault::Drip)).then(|| {
-            (
-                Duration::from_millis(self.drip_ms.unwrap_or(DRIP_MS)),
-                self.drip_bytes.unwrap_or(DRIP_BYTES),
-            )
-        })
+        (self.body == Some(BodyFault::Drip))
+            .then(|| (Duration::from_millis(self.drip_ms.unwrap_or(DRIP_MS)), self.drip_bytes.unwrap_or(DRIP_BYTES)))
     }
 
     /// Applies the fault's status, `rawBody`, `Retry-After` and `Location` to a response.
@@ -184,13 +173,8 @@ impl Fault {
     /// Whether the fault applies to a request; `path` matches the path as sent or
     /// percent-decoded.
     fn matches(&self, method: &str, path: &str, decoded_path: &str) -> bool {
-        self.method
-            .as_deref()
-            .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self
-                .path
-                .as_deref()
-                .is_none_or(|p| p == path || p == decoded_path)
+        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.path.as_deref().is_none_or(|p| p == path || p == decoded_path)
     }
 }
 
@@ -204,17 +188,11 @@ impl FaultQueue {
     /// Queues the faults in `body`: one fault object or `{"faults": [...]}`. All or nothing.
     pub fn add(&mut self, body: Value) -> Result<usize, String> {
         let list = match body {
-            Value::Object(mut map) if map.contains_key("faults") => {
-                map.remove("faults").unwrap_or_default()
-            }
+            Value::Object(mut map) if map.contains_key("faults") => map.remove("faults").unwrap_or_default(),
             one => Value::Array(vec![one]),
         };
-        let faults: Vec<Fault> =
-            serde_json::from_value(list).map_err(|e| format!("invalid fault: {e}"))?;
-        let faults = faults
-            .into_iter()
-            .map(Fault::normalize)
-            .collect::<Result<Vec<_>, _>>()?;
+        let faults: Vec<Fault> = serde_json::from_value(list).map_err(|e| format!("invalid fault: {e}"))?;
+        let faults = faults.into_iter().map(Fault::normalize).collect::<Result<Vec<_>, _>>()?;
         let added = faults.len();
         self.pending.extend(faults);
         Ok(added)
@@ -223,16 +201,10 @@ impl FaultQueue {
     /// Takes one use of the first pending fault matching the request (its path as sent and
     /// percent-decoded).
     pub fn take(&mut self, method: &str, path: &str, decoded_path: &str) -> Option<Fault> {
-        let index = self
-            .pending
-            .iter()
-            .position(|f| f.matches(method, path, decoded_path))?;
+        let index = self.pending.iter().position(|f| f.matches(method, path, decoded_path))?;
         let fault = &mut self.pending[index];
         fault.count -= 1;
-        let hit = Fault {
-            count: 1,
-            ..fault.clone()
-        };
+        let hit = Fault { count: 1, ..fault.clone() };
         if fault.count == 0 {
             self.pending.remove(index);
         }
@@ -254,13 +226,7 @@ pub(crate) const MALFORMED_BODY: &str = "{\"data\": [{\"id\": <<malformed by an 
 /// The Qlik error response a status fault answers with, shaped for the path's API (before
 /// [`Fault::dress`] adds the fault's headers or raw body).
 pub(crate) fn status_reply(fault: &Fault, path: &str, trace_id: &str) -> Reply {
-    let status = fault
-        .status
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    let error = ApiError::new(
-        status,
-        format!("Injected fault: {} for {path}.", status.as_u16()),
-    );
+    let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let error = ApiError::new(status, format!("Injected fault: {} for {path}.", status.as_u16()));
     error.reply(Api::of_path(path), trace_id)
 }

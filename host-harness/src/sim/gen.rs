@@ -62,9 +62,8 @@ const PURPOSES: &[&str] = &[
 ];
 const STAGES: &[&str] = &["", " (dev)", " (test)", " (prod)"];
 const FIRST_NAMES: &[&str] = &[
-    "Alice", "Bob", "Carla", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kara",
-    "Luis", "Maya", "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera",
-    "Wei", "Yusuf", "Zoe",
+    "Alice", "Bob", "Carla", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kara", "Luis", "Maya",
+    "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wei", "Yusuf", "Zoe",
 ];
 const LAST_NAMES: &[&str] = &[
     "Andersson",
@@ -98,12 +97,7 @@ impl Gen {
         let mut misc = SplitMix(seed ^ 0x5155_4C49_4B53_494D);
         let machine = misc.next() & 0xFF_FFFF_FFFF;
         let counter = (misc.next() & 0xFF_FFFF) as u32;
-        Gen {
-            names: SplitMix(seed),
-            misc,
-            machine,
-            counter,
-        }
+        Gen { names: SplitMix(seed), misc, machine, counter }
     }
 
     /// A 24-hex id shaped like Qlik's (MongoDB ObjectId): time, machine, counter. Ids made in
@@ -116,16 +110,12 @@ impl Gen {
 
     /// `n_bytes` random bytes as lowercase hex.
     pub fn hex(&mut self, n_bytes: usize) -> String {
-        (0..n_bytes)
-            .map(|_| format!("{:02x}", self.misc.next() as u8))
-            .collect()
+        (0..n_bytes).map(|_| format!("{:02x}", self.misc.next() as u8)).collect()
     }
 
     /// A 32-character tenant id like `xqGQ0k66vSR8f9G7J-vYtHZQkiYrCpct`.
     pub fn tenant_id(&mut self) -> String {
-        (0..32)
-            .map(|_| ID_CHARS[self.misc.below(ID_CHARS.len())] as char)
-            .collect()
+        (0..32).map(|_| ID_CHARS[self.misc.below(ID_CHARS.len())] as char).collect()
     }
 
     /// A space name such as `Finance Forecasting (dev)` and a matching description.
@@ -142,9 +132,7 @@ impl Gen {
     pub fn person(&mut self) -> (String, String) {
         let first = FIRST_NAMES[self.names.below(FIRST_NAMES.len())];
         let last = LAST_NAMES[self.names.below(LAST_NAMES.len())];
-        let local = format!("{}.{}", first, last)
-            .to_lowercase()
-            .replace('ü', "u");
+        let local = format!("{}.{}", first, last).to_lowercase().replace('ü', "u");
         (format!("{first} {last}"), local)
     }
 

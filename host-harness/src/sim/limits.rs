@@ -89,14 +89,7 @@ pub(crate) struct Guarded<T> {
 
 impl<T> Guarded<T> {
     pub fn new(inner: T, rejections: Rejections) -> Self {
-        Guarded {
-            inner,
-            phase: Phase::Head,
-            head: Vec::new(),
-            pending: BytesMut::new(),
-            eof: false,
-            rejections,
-        }
+        Guarded { inner, phase: Phase::Head, head: Vec::new(), pending: BytesMut::new(), eof: false, rejections }
     }
 
     fn feed(&mut self, mut data: &[u8]) {
@@ -132,10 +125,7 @@ impl<T> Guarded<T> {
                 Phase::Head => {
                     if self.head.is_empty() {
                         // Stray line breaks between requests go to hyper as they are.
-                        let n = data
-                            .iter()
-                            .take_while(|b| matches!(b, b'\r' | b'\n'))
-                            .count();
+                        let n = data.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
                         self.pending.extend_from_slice(&data[..n]);
                         data = &data[n..];
                         if data.is_empty() {
@@ -176,12 +166,7 @@ impl<T> Guarded<T> {
         } else if header_bytes > MAX_HEADER_BYTES {
             Some((431, format!("The request headers are {header_bytes} bytes long; the limit is {MAX_HEADER_BYTES}.")))
         } else if fields > MAX_HEADER_FIELDS {
-            Some((
-                431,
-                format!(
-                    "The request has {fields} header fields; the limit is {MAX_HEADER_FIELDS}."
-                ),
-            ))
+            Some((431, format!("The request has {fields} header fields; the limit is {MAX_HEADER_FIELDS}.")))
         } else {
             None
         };
@@ -198,8 +183,7 @@ impl<T> Guarded<T> {
         self.refuse(head, status, detail);
         let expects_continue = headers.lines().any(|l| {
             l.split_once(':').is_some_and(|(n, v)| {
-                n.trim().eq_ignore_ascii_case("expect")
-                    && v.trim().eq_ignore_ascii_case("100-continue")
+                n.trim().eq_ignore_ascii_case("expect") && v.trim().eq_ignore_ascii_case("100-continue")
             })
         });
         match framing {
@@ -216,16 +200,8 @@ impl<T> Guarded<T> {
         let rest = parts.next().unwrap_or_default();
         let target_end = rest.iter().rposition(|b| *b == b' ').unwrap_or(rest.len());
         let target = &rest[..target_end.min(KEPT_TARGET_BYTES)];
-        let rejection = Rejection {
-            status,
-            method,
-            target: String::from_utf8_lossy(target).into_owned(),
-            detail,
-        };
-        self.rejections
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push_back(rejection);
+        let rejection = Rejection { status, method, target: String::from_utf8_lossy(target).into_owned(), detail };
+        self.rejections.lock().unwrap_or_else(|p| p.into_inner()).push_back(rejection);
     }
 
     /// Sends the synthetic request for the last rejection and drops all further input.
@@ -251,11 +227,7 @@ fn framing(headers: &str) -> Framing {
         };
         let (name, value) = (name.trim(), value.trim());
         if name.eq_ignore_ascii_case("transfer-encoding") {
-            return if value.to_ascii_lowercase().ends_with("chunked") {
-                Framing::Chunked
-            } else {
-                Framing::Unknown
-            };
+            return if value.to_ascii_lowercase().ends_with("chunked") { Framing::Chunked } else { Framing::Unknown };
         }
         if name.eq_ignore_ascii_case("content-length") {
             match (value.parse::<u64>(), length) {
@@ -278,10 +250,7 @@ fn step_chunked(chunk: &mut Chunk, data: &[u8]) -> (usize, Option<Phase>) {
             Chunk::Size(line) => {
                 let Some(i) = rest.iter().position(|b| *b == b'\n') else {
                     line.extend_from_slice(rest);
-                    return (
-                        data.len(),
-                        (line.len() > 4096).then_some(Phase::Passthrough),
-                    );
+                    return (data.len(), (line.len() > 4096).then_some(Phase::Passthrough));
                 };
                 line.extend_from_slice(&rest[..i]);
                 used += i + 1;
@@ -326,11 +295,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         loop {
             if !this.pending.is_empty() {
@@ -365,11 +330,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
@@ -424,34 +385,17 @@ mod tests {
     #[test]
     fn long_targets_and_large_headers_become_the_synthetic_request() {
         let mut g = guard();
-        let long = format!(
-            "GET /api/v1/spaces/{} HTTP/1.1\r\nHost: x\r\n\r\n",
-            "a".repeat(100_000)
-        );
+        let long = format!("GET /api/v1/spaces/{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100_000));
         assert_eq!(fed(&mut g, &[long.as_bytes()]), SYNTHETIC);
-        assert_eq!(
-            fed(&mut g, &[b"GET / HTTP/1.1\r\n\r\n"]),
-            b"",
-            "then everything is dropped"
-        );
+        assert_eq!(fed(&mut g, &[b"GET / HTTP/1.1\r\n\r\n"]), b"", "then everything is dropped");
         let r = g.rejections.lock().unwrap().pop_front().unwrap();
-        assert_eq!(
-            (r.status, r.method.as_str(), r.target.len()),
-            (414, "GET", KEPT_TARGET_BYTES)
-        );
+        assert_eq!((r.status, r.method.as_str(), r.target.len()), (414, "GET", KEPT_TARGET_BYTES));
         assert!(r.target.starts_with("/api/v1/spaces/aaa"));
 
         let mut g = guard();
-        let big = format!(
-            "PUT /x HTTP/1.1\r\nX-Big: {}\r\nContent-Length: 4\r\n\r\nbody",
-            "b".repeat(40_000)
-        );
+        let big = format!("PUT /x HTTP/1.1\r\nX-Big: {}\r\nContent-Length: 4\r\n\r\nbody", "b".repeat(40_000));
         let (head, body) = big.as_bytes().split_at(big.len() - 3);
-        assert_eq!(
-            fed(&mut g, &[head]),
-            b"",
-            "waits for the refused request's body"
-        );
+        assert_eq!(fed(&mut g, &[head]), b"", "waits for the refused request's body");
         assert_eq!(fed(&mut g, &[body]), SYNTHETIC);
         assert_eq!(g.rejections.lock().unwrap()[0].status, 431);
 
@@ -461,10 +405,6 @@ mod tests {
 
         let mut g = guard();
         let limit = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(MAX_TARGET_BYTES - 1));
-        assert_eq!(
-            fed(&mut g, &[limit.as_bytes()]),
-            limit.as_bytes(),
-            "at the limit passes"
-        );
+        assert_eq!(fed(&mut g, &[limit.as_bytes()]), limit.as_bytes(), "at the limit passes");
     }
 }

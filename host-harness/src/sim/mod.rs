@@ -49,11 +49,7 @@ pub struct SimConfig {
 impl Default for SimConfig {
     /// Port 0 (any free port), API key `sim-api-key`, seed 1.
     fn default() -> Self {
-        SimConfig {
-            port: 0,
-            api_key: "sim-api-key".to_string(),
-            seed: 1,
-        }
+        SimConfig { port: 0, api_key: "sim-api-key".to_string(), seed: 1 }
     }
 }
 
@@ -104,10 +100,7 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
     let listener = TcpListener::bind(("127.0.0.1", config.port))
         .await
         .with_context(|| format!("binding the simulated tenant to 127.0.0.1:{}", config.port))?;
-    let port = listener
-        .local_addr()
-        .context("reading the simulator's bound address")?
-        .port();
+    let port = listener.local_addr().context("reading the simulator's bound address")?.port();
     let url = format!("http://127.0.0.1:{port}");
     let identity = state::Identity {
         api_key: config.api_key.clone(),
@@ -118,10 +111,5 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
     let shared = Arc::new(Mutex::new(state::State::new(identity, config.seed)));
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(server::serve(listener, shared, stopped));
-    Ok(SimHandle {
-        url,
-        api_key: config.api_key,
-        stop,
-        task,
-    })
+    Ok(SimHandle { url, api_key: config.api_key, stop, task })
 }

@@ -18,44 +18,24 @@ const DEFAULT_SCOPE: &str = "user_default";
 /// POST /oauth/token, body JSON or form-encoded.
 pub(crate) fn token(st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let params = params(ctx)?;
-    let get = |name: &str| {
-        params
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let grant = get("grant_type").ok_or_else(|| missing("grant_type"))?;
     if grant != "client_credentials" {
-        let detail = format!(
-            "unsupported_grant_type: the simulator issues only client_credentials, not {grant:?}"
-        );
+        let detail = format!("unsupported_grant_type: the simulator issues only client_credentials, not {grant:?}");
         return Err(ApiError::bad_request(detail).pointer("/grant_type"));
     }
     let client_id = get("client_id").ok_or_else(|| missing("client_id"))?;
     let secret = get("client_secret").ok_or_else(|| missing("client_secret"))?;
     if client_id != st.identity.client_id || secret != st.identity.client_secret {
-        return Err(ApiError::unauthorized(
-            "invalid_client: unknown client or wrong client secret",
-        ));
+        return Err(ApiError::unauthorized("invalid_client: unknown client or wrong client secret"));
     }
     let lifetime = st.settings.token_lifetime_seconds;
     // `/__sim/config` keeps the lifetime within 10 years; checked arithmetic all the same.
-    let expires_at = Duration::try_seconds(lifetime)
-        .and_then(|d| st.now().checked_add_signed(d))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the configured token lifetime is out of range",
-            )
-        })?;
+    let expires_at = Duration::try_seconds(lifetime).and_then(|d| st.now().checked_add_signed(d)).ok_or_else(|| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the configured token lifetime is out of range")
+    })?;
     let access_token = format!("sim-at-{}", st.gen.hex(24));
-    st.tokens.insert(
-        access_token.clone(),
-        Token {
-            expires_at,
-            revoked: false,
-        },
-    );
+    st.tokens.insert(access_token.clone(), Token { expires_at, revoked: false });
     let body = json!({
         "access_token": access_token,
         "token_type": "bearer",
@@ -69,10 +49,7 @@ pub(crate) fn token(st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// POST /oauth/revoke `{token}`: 200 whether or not the token was known (RFC 7009).
 pub(crate) fn revoke(st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let params = params(ctx)?;
-    let token = params
-        .get("token")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| missing("token"))?;
+    let token = params.get("token").filter(|t| !t.is_empty()).ok_or_else(|| missing("token"))?;
     if let Some(t) = st.tokens.get_mut(token) {
         t.revoked = true;
     }
@@ -81,11 +58,7 @@ pub(crate) fn revoke(st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
 
 /// Revokes every issued access token; returns how many were still active.
 pub(crate) fn revoke_all(st: &mut State) -> usize {
-    st.tokens
-        .values_mut()
-        .filter(|t| !t.revoked)
-        .map(|t| t.revoked = true)
-        .count()
+    st.tokens.values_mut().filter(|t| !t.revoked).map(|t| t.revoked = true).count()
 }
 
 /// GET /.well-known/oauth-authorization-server
@@ -107,7 +80,9 @@ pub(crate) fn well_known(st: &State) -> Result<Reply, ApiError> {
 /// Checks the bearer credential of a tenant API request: the API key or a live access token.
 pub(crate) fn authenticate(st: &State, ctx: &Ctx) -> Result<(), ApiError> {
     let token = ctx.bearer().ok_or_else(|| {
-        ApiError::unauthorized("Missing or malformed Authorization header; expected 'Bearer <API key or access token>'.")
+        ApiError::unauthorized(
+            "Missing or malformed Authorization header; expected 'Bearer <API key or access token>'.",
+        )
     })?;
     if token == st.identity.api_key {
         return Ok(());
@@ -115,9 +90,7 @@ pub(crate) fn authenticate(st: &State, ctx: &Ctx) -> Result<(), ApiError> {
     match st.tokens.get(token) {
         None => Err(ApiError::unauthorized("Invalid API key or access token.")),
         Some(t) if t.revoked => Err(ApiError::unauthorized("The access token has been revoked.")),
-        Some(t) if st.now() >= t.expires_at => {
-            Err(ApiError::unauthorized("The access token has expired."))
-        }
+        Some(t) if st.now() >= t.expires_at => Err(ApiError::unauthorized("The access token has expired.")),
         Some(_) => Ok(()),
     }
 }
@@ -125,9 +98,7 @@ pub(crate) fn authenticate(st: &State, ctx: &Ctx) -> Result<(), ApiError> {
 /// The request's parameters from a form or JSON body (non-string JSON values as JSON text).
 fn params(ctx: &Ctx) -> Result<HashMap<String, String>, ApiError> {
     if ctx.is_form() {
-        return Ok(url::form_urlencoded::parse(&ctx.body)
-            .into_owned()
-            .collect());
+        return Ok(url::form_urlencoded::parse(&ctx.body).into_owned().collect());
     }
     match ctx.json() {
         Some(Value::Object(map)) => Ok(map
@@ -147,6 +118,5 @@ fn params(ctx: &Ctx) -> Result<HashMap<String, String>, ApiError> {
 }
 
 fn missing(name: &str) -> ApiError {
-    ApiError::bad_request(format!("invalid_request: {name} is required"))
-        .pointer(&format!("/{name}"))
+    ApiError::bad_request(format!("invalid_request: {name} is required")).pointer(&format!("/{name}"))
 }

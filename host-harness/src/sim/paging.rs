@@ -27,11 +27,8 @@ pub(crate) fn parse_limit(ctx: &Ctx, rule: LimitRule) -> Result<usize, ApiError>
         return Ok(rule.default);
     };
     let bad = || {
-        ApiError::bad_request(format!(
-            "limit must be an integer between 1 and {}, got {raw:?}",
-            rule.max
-        ))
-        .param("limit")
+        ApiError::bad_request(format!("limit must be an integer between 1 and {}, got {raw:?}", rule.max))
+            .param("limit")
     };
     let n = parse_integer(raw).ok_or_else(bad)?;
     if n < 1 || (n > rule.max as i64 && !rule.clamp) {
@@ -60,10 +57,7 @@ pub(crate) fn parse_sort(ctx: &Ctx, allowed: &[&str]) -> Result<Option<(String, 
         _ => (false, raw),
     };
     if !allowed.contains(&field) {
-        let detail = format!(
-            "unsupported sort {raw:?}; supported fields: {}",
-            allowed.join(", ")
-        );
+        let detail = format!("unsupported sort {raw:?}; supported fields: {}", allowed.join(", "));
         return Err(ApiError::bad_request(detail).param("sort"));
     }
     Ok(Some((field.to_string(), desc)))
@@ -109,17 +103,11 @@ impl Cursor {
             _ => return None,
         };
         let (position, anchor) = text[1..].split_once(':')?;
-        let anchor_ok = anchor
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let anchor_ok = anchor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !anchor_ok || !position.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        Some(Cursor {
-            forward,
-            position: position.parse().ok()?,
-            anchor: anchor.to_string(),
-        })
+        Some(Cursor { forward, position: position.parse().ok()?, anchor: anchor.to_string() })
     }
 }
 
@@ -129,10 +117,7 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(B64[(n >> (18 - 6 * i)) as usize & 63] as char);
@@ -192,8 +177,8 @@ pub(crate) fn parse_cursor(ctx: &Ctx) -> Result<Option<Cursor>, ApiError> {
     let Some((name, raw)) = next.map(|v| ("next", v)).or(prev.map(|v| ("prev", v))) else {
         return Ok(None);
     };
-    let cursor = Cursor::decode(raw)
-        .ok_or_else(|| ApiError::bad_request(format!("invalid {name} cursor")).param(name))?;
+    let cursor =
+        Cursor::decode(raw).ok_or_else(|| ApiError::bad_request(format!("invalid {name} cursor")).param(name))?;
     if cursor.forward != (name == "next") {
         return Err(ApiError::bad_request(format!("invalid {name} cursor")).param(name));
     }
@@ -216,9 +201,7 @@ pub(crate) fn window(ids: &[&str], limit: usize, cursor: Option<&Cursor>) -> Win
     let (start, end) = match cursor {
         None => (0, limit.min(len)),
         Some(c) if c.forward => {
-            let start = find(c)
-                .map_or(c.position.saturating_sub(1), |i| i + 1)
-                .min(len);
+            let start = find(c).map_or(c.position.saturating_sub(1), |i| i + 1).min(len);
             (start, (start + limit).min(len))
         }
         Some(c) => {
@@ -227,53 +210,22 @@ pub(crate) fn window(ids: &[&str], limit: usize, cursor: Option<&Cursor>) -> Win
         }
     };
     let next = (end < len).then(|| {
-        let anchor = if end > 0 {
-            ids[end - 1].to_string()
-        } else {
-            String::new()
-        };
-        Cursor {
-            forward: true,
-            position: end,
-            anchor,
-        }
-        .encode()
+        let anchor = if end > 0 { ids[end - 1].to_string() } else { String::new() };
+        Cursor { forward: true, position: end, anchor }.encode()
     });
-    let prev = (start > 0).then(|| {
-        Cursor {
-            forward: false,
-            position: start,
-            anchor: ids[start].to_string(),
-        }
-        .encode()
-    });
-    Window {
-        start,
-        end,
-        next,
-        prev,
-    }
+    let prev = (start > 0).then(|| Cursor { forward: false, position: start, anchor: ids[start].to_string() }.encode());
+    Window { start, end, next, prev }
 }
 
 /// `{self, next?, prev?}`, each `{href}` with an absolute URL. `next`/`prev` keep the caller's
 /// other query parameters and append the cursor.
 pub(crate) fn links(ctx: &Ctx, base_url: &str, w: &Window) -> Value {
     let mut links = Map::new();
-    let query = if ctx.raw_query.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", ctx.raw_query)
-    };
-    links.insert(
-        "self".into(),
-        json!({ "href": format!("{base_url}{}{query}", ctx.path) }),
-    );
+    let query = if ctx.raw_query.is_empty() { String::new() } else { format!("?{}", ctx.raw_query) };
+    links.insert("self".into(), json!({ "href": format!("{base_url}{}{query}", ctx.path) }));
     for (key, cursor) in [("next", &w.next), ("prev", &w.prev)] {
         if let Some(cursor) = cursor {
-            links.insert(
-                key.into(),
-                json!({ "href": href_with_cursor(ctx, base_url, key, cursor) }),
-            );
+            links.insert(key.into(), json!({ "href": href_with_cursor(ctx, base_url, key, cursor) }));
         }
     }
     Value::Object(links)
@@ -293,11 +245,8 @@ fn href_with_cursor(ctx: &Ctx, base_url: &str, key: &str, cursor: &str) -> Strin
 /// Percent-encodes everything but RFC 3986's unreserved characters (a space as `%20`, `+` as
 /// `%2B`, `/` as `%2F`, `=` as `%3D`), so form and plain percent-decoding read the same value.
 pub(crate) fn query_encode(value: &str) -> String {
-    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
+    const KEEP: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
     percent_encoding::utf8_percent_encode(value, KEEP).to_string()
 }
 
@@ -321,11 +270,7 @@ pub(crate) fn cursor_page<T>(
 }
 
 /// Sorts records by `compare`, descending when `desc`.
-pub(crate) fn sort_records<T>(
-    records: &mut [&T],
-    desc: bool,
-    compare: impl Fn(&T, &T) -> std::cmp::Ordering,
-) {
+pub(crate) fn sort_records<T>(records: &mut [&T], desc: bool, compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
     records.sort_by(|a, b| {
         let order = compare(a, b);
         if desc {
@@ -357,31 +302,19 @@ mod tests {
             }
         }
         assert_eq!(base64_encode(&[0xfb, 0xff, 0xbf]), "+/+/");
-        for bad in [
-            "", "Zg=", "Zg", "Z===", "Zh==", "Zm9=", "Zm 9v", "Zm9v\n", "=Zm9", "Zg==Zg==",
-        ] {
+        for bad in ["", "Zg=", "Zg", "Z===", "Zh==", "Zm9=", "Zm 9v", "Zm9v\n", "=Zm9", "Zg==Zg=="] {
             assert_eq!(base64_decode(bad), None, "{bad:?}");
         }
     }
 
     #[test]
     fn cursors_hold_plus_slash_and_padding_and_decode_back() {
-        for (forward, position, anchor) in [
-            (true, 0, ""),
-            (true, 10, "65f1c2d3e4f5a6b7c8d9e0f1"),
-            (false, 7, "a_b-c"),
-            (true, 12345, "x"),
-        ] {
-            let cursor = Cursor {
-                forward,
-                position,
-                anchor: anchor.to_string(),
-            };
+        for (forward, position, anchor) in
+            [(true, 0, ""), (true, 10, "65f1c2d3e4f5a6b7c8d9e0f1"), (false, 7, "a_b-c"), (true, 12345, "x")]
+        {
+            let cursor = Cursor { forward, position, anchor: anchor.to_string() };
             let text = cursor.encode();
-            assert!(
-                text.contains('+') && text.contains('/') && text.ends_with("=="),
-                "{text}"
-            );
+            assert!(text.contains('+') && text.contains('/') && text.ends_with("=="), "{text}");
             assert_eq!(Cursor::decode(&text), Some(cursor));
             assert_eq!(Cursor::decode(&text.replace('+', " ")), None);
         }

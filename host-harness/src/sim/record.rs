@@ -8,15 +8,8 @@ use super::reply::Reply;
 use super::request::Ctx;
 
 /// Body fields and query parameters whose values are replaced by `***`.
-const SECRET_FIELDS: &[&str] = &[
-    "client_secret",
-    "access_token",
-    "refresh_token",
-    "password",
-    "token",
-    "client_assertion",
-    "code_verifier",
-];
+const SECRET_FIELDS: &[&str] =
+    &["client_secret", "access_token", "refresh_token", "password", "token", "client_assertion", "code_verifier"];
 /// Headers whose values are masked whole; `authorization` keeps its scheme word.
 const SECRET_HEADERS: &[&str] = &["cookie", "set-cookie", "x-api-key", "x-qlik-session"];
 const MASK: &str = "***";
@@ -46,11 +39,7 @@ impl RequestLog {
         request.insert("query".into(), json!(mask_query(&ctx.raw_query)));
         request.insert("headers".into(), Value::Object(mask_headers(&ctx.headers)));
         request.insert("body".into(), body_value(&ctx.body, ctx.is_form()));
-        self.entries.push(Entry {
-            seq: self.last_seq,
-            request,
-            response: Value::Null,
-        });
+        self.entries.push(Entry { seq: self.last_seq, request, response: Value::Null });
         self.last_seq
     }
 
@@ -107,10 +96,7 @@ fn mask_headers(headers: &HeaderMap) -> Map<String, Value> {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect::<Vec<_>>()
             .join(", ");
-        out.insert(
-            name.as_str().to_string(),
-            json!(mask_header(name.as_str(), &joined)),
-        );
+        out.insert(name.as_str().to_string(), json!(mask_header(name.as_str(), &joined)));
     }
     out
 }
@@ -163,11 +149,7 @@ fn mask_form(text: &str) -> String {
     let pairs = url::form_urlencoded::parse(text.as_bytes());
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     for (key, value) in pairs {
-        let value = if SECRET_FIELDS.contains(&key.as_ref()) {
-            MASK.into()
-        } else {
-            value
-        };
+        let value = if SECRET_FIELDS.contains(&key.as_ref()) { MASK.into() } else { value };
         out.append_pair(&key, &value);
     }
     out.finish()
@@ -175,8 +157,7 @@ fn mask_form(text: &str) -> String {
 
 /// The raw query, re-encoded with masked values only when it holds a secret parameter.
 fn mask_query(raw: &str) -> String {
-    let has_secret = url::form_urlencoded::parse(raw.as_bytes())
-        .any(|(k, _)| SECRET_FIELDS.contains(&k.as_ref()));
+    let has_secret = url::form_urlencoded::parse(raw.as_bytes()).any(|(k, _)| SECRET_FIELDS.contains(&k.as_ref()));
     if has_secret {
         mask_form(raw)
     } else {

@@ -22,20 +22,12 @@ impl Reply {
 
     /// A body of the given content type.
     pub fn bytes(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Self {
-        Reply {
-            status,
-            headers: vec![("content-type".into(), content_type.into())],
-            body: body.into(),
-        }
+        Reply { status, headers: vec![("content-type".into(), content_type.into())], body: body.into() }
     }
 
     /// No body at all (204, for example).
     pub fn empty(status: StatusCode) -> Self {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: Bytes::new(),
-        }
+        Reply { status, headers: Vec::new(), body: Bytes::new() }
     }
 
     /// Adds a header.

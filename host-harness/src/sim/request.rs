@@ -25,12 +25,7 @@ impl Ctx {
     /// routing) forwarded the request, else `own` (the simulator's URL). Paging links use it,
     /// as a real tenant behind a proxy would.
     pub fn origin(&self, own: &str) -> String {
-        let header = |name: &str| {
-            self.headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .filter(|v| !v.is_empty())
-        };
+        let header = |name: &str| self.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
         match (header("x-forwarded-proto"), header("host")) {
             (Some(proto @ ("http" | "https")), Some(host)) => format!("{proto}://{host}"),
             _ => own.to_string(),
@@ -39,9 +34,7 @@ impl Ctx {
 
     pub fn new(parts: http::request::Parts, body: Bytes, trace_id: String) -> Self {
         let raw_query = parts.uri.query().unwrap_or("").to_string();
-        let query = url::form_urlencoded::parse(raw_query.as_bytes())
-            .into_owned()
-            .collect();
+        let query = url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
         Ctx {
             method: parts.method,
             path: parts.uri.path().to_string(),
@@ -57,27 +50,18 @@ impl Ctx {
     /// gives `a`, `b/c`, ``): an encoded `/` stays inside its segment. Bytes that do not decode
     /// to UTF-8 become U+FFFD, so they match no literal and no record.
     pub fn segments(&self) -> Vec<String> {
-        self.path
-            .split('/')
-            .skip(1)
-            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-            .collect()
+        self.path.split('/').skip(1).map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect()
     }
 
     /// The whole path percent-decoded (for matching faults posted with a decoded path).
     pub fn decoded_path(&self) -> String {
-        percent_decode_str(&self.path)
-            .decode_utf8_lossy()
-            .into_owned()
+        percent_decode_str(&self.path).decode_utf8_lossy().into_owned()
     }
 
     /// A request refused for its size, as far as it is known: method and (the start of) the
     /// target; no headers, no body.
     pub fn rejected(rejection: &super::limits::Rejection, trace_id: String) -> Self {
-        let (path, raw_query) = rejection
-            .target
-            .split_once('?')
-            .unwrap_or((&rejection.target, ""));
+        let (path, raw_query) = rejection.target.split_once('?').unwrap_or((&rejection.target, ""));
         Ctx {
             method: Method::from_bytes(rejection.method.as_bytes()).unwrap_or(Method::GET),
             path: path.to_string(),
@@ -91,10 +75,7 @@ impl Ctx {
 
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// A header value as text.
@@ -104,10 +85,8 @@ impl Ctx {
 
     /// Whether the request declares a form-encoded body.
     pub fn is_form(&self) -> bool {
-        self.header("content-type").is_some_and(|ct| {
-            ct.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        })
+        self.header("content-type")
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
     }
 
     /// The body parsed as JSON, if it is JSON.
@@ -119,9 +98,6 @@ impl Ctx {
     pub fn bearer(&self) -> Option<&str> {
         let value = self.header("authorization")?.trim();
         let (scheme, token) = value.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim())
-            .filter(|t| !t.is_empty())
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
     }
 }

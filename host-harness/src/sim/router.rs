@@ -20,10 +20,7 @@ pub(crate) struct Params(Vec<(&'static str, String)>);
 impl Params {
     /// The value of `{name}`; "" when the pattern has no such segment.
     pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v.as_str())
+        self.0.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v.as_str())
     }
 }
 
@@ -70,20 +67,8 @@ const ROUTES: &[Route] = &[
     route("GET", "/.well-known/oauth-authorization-server", Open, One, well_known),
 ];
 
-const fn route(
-    method: &'static str,
-    pattern: &'static str,
-    auth: Auth,
-    tier: Tier,
-    handler: Handler,
-) -> Route {
-    Route {
-        method,
-        pattern,
-        auth,
-        tier,
-        handler,
-    }
+const fn route(method: &'static str, pattern: &'static str, auth: Auth, tier: Tier, handler: Handler) -> Route {
+    Route { method, pattern, auth, tier, handler }
 }
 
 fn list_spaces(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
@@ -185,14 +170,8 @@ fn resolve(ctx: &Ctx) -> Result<(&'static Route, Params), ApiError> {
     if let Some(r) = on_pattern().find(|r| r.method == ctx.method.as_str()) {
         return Ok((r, params));
     }
-    let allow = on_pattern()
-        .map(|r| r.method)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let detail = format!(
-        "{} is not allowed on {}; allowed: {allow}.",
-        ctx.method, ctx.path
-    );
+    let allow = on_pattern().map(|r| r.method).collect::<Vec<_>>().join(", ");
+    let detail = format!("{} is not allowed on {}; allowed: {allow}.", ctx.method, ctx.path);
     Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, detail).header("allow", allow))
 }
 
@@ -239,8 +218,7 @@ mod tests {
 
     #[test]
     fn patterns_match_whole_non_empty_segments() {
-        let (lit, p) =
-            match_pattern("/api/v1/spaces/{spaceId}", &segs("/api/v1/spaces/a b")).unwrap();
+        let (lit, p) = match_pattern("/api/v1/spaces/{spaceId}", &segs("/api/v1/spaces/a b")).unwrap();
         assert_eq!(lit, [true, true, true, false]);
         assert_eq!(p.get("spaceId"), "a b");
         assert!(match_pattern("/api/v1/spaces/{spaceId}", &segs("/api/v1/spaces/")).is_none());
@@ -252,15 +230,9 @@ mod tests {
     fn every_pattern_is_well_formed_and_routes_are_unique() {
         let table = table();
         for (method, pattern) in &table {
-            assert!(
-                pattern.starts_with('/') && !pattern.ends_with('/'),
-                "{pattern}"
-            );
+            assert!(pattern.starts_with('/') && !pattern.ends_with('/'), "{pattern}");
             assert!(["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method));
-            assert_eq!(
-                table.iter().filter(|r| r == &&(*method, *pattern)).count(),
-                1
-            );
+            assert_eq!(table.iter().filter(|r| r == &&(*method, *pattern)).count(), 1);
         }
     }
 }

@@ -15,11 +15,7 @@ use super::state::{Resource, Space, State};
 /// Space types Qlik returns as records.
 pub(crate) const SPACE_TYPES: &[&str] = &["shared", "managed", "data"];
 /// Spaces document only a default of 10; the simulator clamps larger values to 100.
-const LIMIT: LimitRule = LimitRule {
-    default: 10,
-    max: 100,
-    clamp: true,
-};
+const LIMIT: LimitRule = LimitRule { default: 10, max: 100, clamp: true };
 const SORT_FIELDS: &[&str] = &["name", "type", "createdAt"];
 const NAME_FORBIDDEN: &[char] = &['"', '*', '?', '<', '>', '/', '|', '\\', ':'];
 
@@ -41,14 +37,8 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let filter = Filter::from_query(ctx)?;
     let mut matching: Vec<&Space> = st.spaces.iter().filter(|s| filter.accepts(s)).collect();
     paging::sort_records(&mut matching, desc, |a, b| compare(a, b, &field));
-    let (data, links) = paging::cursor_page(
-        ctx,
-        &st.identity.base_url,
-        LIMIT,
-        &matching,
-        |s| &s.id,
-        |s| to_json(st, s),
-    )?;
+    let (data, links) =
+        paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |s| &s.id, |s| to_json(st, s))?;
     let body = json!({ "data": data, "links": links, "meta": { "count": matching.len() } });
     Ok(Reply::json(StatusCode::OK, &body))
 }
@@ -74,24 +64,16 @@ impl Filter {
     }
 
     fn accepts(&self, s: &Space) -> bool {
-        self.name
-            .as_ref()
-            .is_none_or(|n| s.name.to_lowercase().contains(n))
+        self.name.as_ref().is_none_or(|n| s.name.to_lowercase().contains(n))
             && self.types.as_ref().is_none_or(|t| t.contains(&s.kind))
             && self.owner_id.as_ref().is_none_or(|o| *o == s.owner_id)
     }
 }
 
 fn parse_types(raw: &str) -> Result<Vec<String>, ApiError> {
-    let types: Vec<String> = raw
-        .split(',')
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .collect();
+    let types: Vec<String> = raw.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
     match types.iter().find(|t| !SPACE_TYPES.contains(&t.as_str())) {
-        Some(bad) => {
-            Err(ApiError::bad_request(format!("unknown space type {bad:?}")).param("type"))
-        }
+        Some(bad) => Err(ApiError::bad_request(format!("unknown space type {bad:?}")).param("type")),
         None => Ok(types),
     }
 }
@@ -103,9 +85,7 @@ fn compare(a: &Space, b: &Space, field: &str) -> Ordering {
         "type" => a.kind.cmp(&b.kind),
         _ => Ordering::Equal,
     };
-    primary
-        .then(a.created_at.cmp(&b.created_at))
-        .then_with(|| a.id.cmp(&b.id))
+    primary.then(a.created_at.cmp(&b.created_at)).then_with(|| a.id.cmp(&b.id))
 }
 
 /// POST /spaces
@@ -135,9 +115,7 @@ pub(crate) fn insert(st: &mut State, new: NewSpace) -> Result<Space, ApiError> {
     }
     if let Some(id) = &new.id {
         if id.is_empty() || st.space_index(id).is_some() {
-            return Err(ApiError::bad_request(format!(
-                "space id {id:?} is empty or taken"
-            )));
+            return Err(ApiError::bad_request(format!("space id {id:?} is empty or taken")));
         }
     }
     let now = st.now();
@@ -172,8 +150,7 @@ pub(crate) fn patch(st: &mut State, ctx: &Ctx, id: &str) -> Result<Reply, ApiErr
     };
     let mut changes = Map::new();
     for (i, op) in ops.iter().enumerate() {
-        let (field, value) = patch_op(op)
-            .map_err(|detail| ApiError::bad_request(detail).pointer(&format!("/{i}")))?;
+        let (field, value) = patch_op(op).map_err(|detail| ApiError::bad_request(detail).pointer(&format!("/{i}")))?;
         changes.insert(field.to_string(), Value::String(value));
     }
     update(st, index, &changes)
@@ -187,16 +164,9 @@ fn patch_op(op: &Value) -> Result<(&'static str, String), String> {
         Some("/name") => "name",
         Some("/description") => "description",
         Some("/ownerId") => "ownerId",
-        other => {
-            return Err(format!(
-                "unsupported path {other:?}; use /name, /description or /ownerId"
-            ))
-        }
+        other => return Err(format!("unsupported path {other:?}; use /name, /description or /ownerId")),
     };
-    let value = op
-        .get("value")
-        .and_then(Value::as_str)
-        .ok_or("value must be a string")?;
+    let value = op.get("value").and_then(Value::as_str).ok_or("value must be a string")?;
     Ok((field, value.to_string()))
 }
 
@@ -244,8 +214,7 @@ pub(crate) fn delete(st: &mut State, id: &str) -> Result<Reply, ApiError> {
     let index = st.space_index(id).ok_or_else(|| not_found(id))?;
     if st.spaces[index].non_empty {
         let detail = format!("Space '{id}' is not empty; delete or move its content first.");
-        return Err(ApiError::new(StatusCode::PRECONDITION_FAILED, detail)
-            .coded("SPACES-412", "Space is not empty"));
+        return Err(ApiError::new(StatusCode::PRECONDITION_FAILED, detail).coded("SPACES-412", "Space is not empty"));
     }
     st.spaces.remove(index);
     st.log_change(Resource::Spaces, id, "deleted");
@@ -280,30 +249,9 @@ fn actions(kind: &str) -> Vec<&'static str> {
 
 fn assignable_roles(kind: &str) -> &'static [&'static str] {
     match kind {
-        "managed" => &[
-            "consumer",
-            "contributor",
-            "dataconsumer",
-            "facilitator",
-            "publisher",
-            "basicconsumer",
-        ],
-        "data" => &[
-            "consumer",
-            "dataconsumer",
-            "datapreview",
-            "facilitator",
-            "operator",
-            "producer",
-            "publisher",
-        ],
-        _ => &[
-            "codeveloper",
-            "consumer",
-            "dataconsumer",
-            "facilitator",
-            "producer",
-        ],
+        "managed" => &["consumer", "contributor", "dataconsumer", "facilitator", "publisher", "basicconsumer"],
+        "data" => &["consumer", "dataconsumer", "datapreview", "facilitator", "operator", "producer", "publisher"],
+        _ => &["codeveloper", "consumer", "dataconsumer", "facilitator", "producer"],
     }
 }
 
@@ -328,9 +276,7 @@ fn not_found(id: &str) -> ApiError {
 
 fn name_conflict(name: &str) -> ApiError {
     let detail = format!("A space named '{name}' already exists.");
-    ApiError::new(StatusCode::CONFLICT, detail)
-        .coded("SPACES-409", "Space name must be unique")
-        .pointer("/name")
+    ApiError::new(StatusCode::CONFLICT, detail).coded("SPACES-409", "Space name must be unique").pointer("/name")
 }
 
 fn json_object(ctx: &Ctx) -> Result<Map<String, Value>, ApiError> {
@@ -341,16 +287,14 @@ fn json_object(ctx: &Ctx) -> Result<Map<String, Value>, ApiError> {
 }
 
 fn required_str(body: &Map<String, Value>, field: &str) -> Result<String, ApiError> {
-    optional_str(body, field)?.ok_or_else(|| {
-        ApiError::bad_request(format!("{field} is required")).pointer(&format!("/{field}"))
-    })
+    optional_str(body, field)?
+        .ok_or_else(|| ApiError::bad_request(format!("{field} is required")).pointer(&format!("/{field}")))
 }
 
 fn optional_str(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::bad_request(format!("{field} must be a string"))
-            .pointer(&format!("/{field}"))),
+        Some(_) => Err(ApiError::bad_request(format!("{field} must be a string")).pointer(&format!("/{field}"))),
     }
 }

@@ -11,25 +11,10 @@ use super::request::Ctx;
 use super::scim::Filter;
 use super::state::{Resource, State, User};
 
-const LIMIT: LimitRule = LimitRule {
-    default: 20,
-    max: 100,
-    clamp: false,
-};
-const SORT_FIELDS: &[&str] = &[
-    "name",
-    "_id",
-    "id",
-    "tenantId",
-    "clientId",
-    "status",
-    "subject",
-    "email",
-    "inviteExpiry",
-    "createdAt",
-];
-pub(crate) const USER_STATUSES: &[&str] =
-    &["active", "invited", "disabled", "deleted", "provisioned"];
+const LIMIT: LimitRule = LimitRule { default: 20, max: 100, clamp: false };
+const SORT_FIELDS: &[&str] =
+    &["name", "_id", "id", "tenantId", "clientId", "status", "subject", "email", "inviteExpiry", "createdAt"];
+pub(crate) const USER_STATUSES: &[&str] = &["active", "invited", "disabled", "deleted", "provisioned"];
 const ADMIN_ROLE: (&str, &str, &str) = ("5f8e3a1b2c4d6e8f0a1b2c01", "TenantAdmin", "admin");
 const USER_ROLE: (&str, &str, &str) = ("5f8e3a1b2c4d6e8f0a1b2c02", "SharedSpaceCreator", "user");
 
@@ -53,25 +38,13 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
         .users
         .iter()
         .filter(|u| deprecated_filters_accept(ctx, u))
-        .filter(|u| {
-            filter
-                .as_ref()
-                .is_none_or(|f| f.matches(&|attr| filter_values(u, attr)))
-        })
+        .filter(|u| filter.as_ref().is_none_or(|f| f.matches(&|attr| filter_values(u, attr))))
         .collect();
     paging::sort_records(&mut matching, desc, |a, b| {
-        sort_key(st, a, &field)
-            .cmp(&sort_key(st, b, &field))
-            .then_with(|| a.id.cmp(&b.id))
+        sort_key(st, a, &field).cmp(&sort_key(st, b, &field)).then_with(|| a.id.cmp(&b.id))
     });
-    let (data, links) = paging::cursor_page(
-        ctx,
-        &st.identity.base_url,
-        LIMIT,
-        &matching,
-        |u| &u.id,
-        |u| to_json(st, u),
-    )?;
+    let (data, links) =
+        paging::cursor_page(ctx, &st.identity.base_url, LIMIT, &matching, |u| &u.id, |u| to_json(st, u))?;
     let mut body = json!({ "data": data, "links": links });
     if total_results {
         body["totalResults"] = json!(matching.len());
@@ -80,17 +53,8 @@ pub(crate) fn list(st: &State, ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// Query parameters the users API marks deprecated; `filter` cannot be combined with them.
-const DEPRECATED_PARAMS: &[&str] = &[
-    "email",
-    "status",
-    "subject",
-    "role",
-    "tenantId",
-    "sortBy",
-    "sortOrder",
-    "startingAfter",
-    "endingBefore",
-];
+const DEPRECATED_PARAMS: &[&str] =
+    &["email", "status", "subject", "role", "tenantId", "sortBy", "sortOrder", "startingAfter", "endingBefore"];
 
 /// Parses `filter` (SCIM, see [`scim`]); a malformed one, or one combined with a deprecated
 /// parameter, is a 400 pointing at `filter`.
@@ -100,13 +64,9 @@ fn parse_filter(ctx: &Ctx) -> Result<Option<Filter>, ApiError> {
     };
     let bad = |detail: String| ApiError::bad_request(detail).param("filter");
     if let Some(old) = DEPRECATED_PARAMS.iter().find(|p| ctx.param(p).is_some()) {
-        return Err(bad(format!(
-            "filter cannot be combined with the deprecated parameter {old}"
-        )));
+        return Err(bad(format!("filter cannot be combined with the deprecated parameter {old}")));
     }
-    Filter::parse(raw)
-        .map(Some)
-        .map_err(|e| bad(format!("invalid filter: {e}")))
+    Filter::parse(raw).map(Some).map_err(|e| bad(format!("invalid filter: {e}")))
 }
 
 /// A user's values of a (lowercase) filter attribute.
@@ -136,16 +96,9 @@ fn role(u: &User) -> (&'static str, &'static str, &'static str) {
 
 /// The deprecated exact-match filters `email`, `status` and `subject`.
 fn deprecated_filters_accept(ctx: &Ctx, u: &User) -> bool {
-    [
-        ("email", &u.email),
-        ("status", &u.status),
-        ("subject", &u.subject),
-    ]
-    .iter()
-    .all(|(param, value)| {
-        ctx.param(param)
-            .is_none_or(|wanted| wanted.eq_ignore_ascii_case(value))
-    })
+    [("email", &u.email), ("status", &u.status), ("subject", &u.subject)]
+        .iter()
+        .all(|(param, value)| ctx.param(param).is_none_or(|wanted| wanted.eq_ignore_ascii_case(value)))
 }
 
 fn sort_key(st: &State, u: &User, field: &str) -> String {
@@ -165,18 +118,15 @@ fn parse_bool(ctx: &Ctx, name: &str) -> Result<bool, ApiError> {
     match ctx.param(name) {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "{name} must be true or false, got {other:?}"
-        ))
-        .param(name)),
+        Some(other) => Err(ApiError::bad_request(format!("{name} must be true or false, got {other:?}")).param(name)),
     }
 }
 
 /// GET /users/{id}
 pub(crate) fn get(st: &State, id: &str) -> Result<Reply, ApiError> {
-    let user = st.user(id).ok_or_else(|| {
-        ApiError::not_found(format!("User '{id}' was not found.")).coded("USERS-7", "Not found")
-    })?;
+    let user = st
+        .user(id)
+        .ok_or_else(|| ApiError::not_found(format!("User '{id}' was not found.")).coded("USERS-7", "Not found"))?;
     Ok(Reply::json(StatusCode::OK, &to_json(st, user)))
 }
 
@@ -184,12 +134,7 @@ pub(crate) fn get(st: &State, id: &str) -> Result<Reply, ApiError> {
 pub(crate) fn me(st: &State) -> Result<Reply, ApiError> {
     let location = format!("/api/v1/users/{}", st.admin_id);
     let html = format!("<a href=\"{location}\">Moved Permanently</a>.\n");
-    Ok(Reply::bytes(
-        StatusCode::MOVED_PERMANENTLY,
-        "text/html; charset=utf-8",
-        html,
-    )
-    .with_header("location", location))
+    Ok(Reply::bytes(StatusCode::MOVED_PERMANENTLY, "text/html; charset=utf-8", html).with_header("location", location))
 }
 
 /// Validates and stores a new user (seeding), logging the change.
@@ -199,10 +144,7 @@ pub(crate) fn insert(st: &mut State, new: NewUser) -> Result<User, String> {
     }
     let status = new.status.unwrap_or_else(|| "active".into());
     if !USER_STATUSES.contains(&status.as_str()) {
-        return Err(format!(
-            "user status must be one of {}",
-            USER_STATUSES.join(", ")
-        ));
+        return Err(format!("user status must be one of {}", USER_STATUSES.join(", ")));
     }
     if let Some(id) = &new.id {
         if id.is_empty() || st.user(id).is_some() {

@@ -94,19 +94,15 @@ impl Filter {
     fn check_status_grouping(&self) -> Result<(), String> {
         let grouped = match self {
             _ if !self.mentions_status() || self.only_status() => true,
-            Filter::And(parts) => parts
-                .iter()
-                .all(|p| p.only_status() || !p.mentions_status()),
+            Filter::And(parts) => parts.iter().all(|p| p.only_status() || !p.mentions_status()),
             _ => false,
         };
         if grouped {
             Ok(())
         } else {
-            Err(
-                "status filters must be grouped together and applied to the whole query, \
+            Err("status filters must be grouped together and applied to the whole query, \
                  e.g. (name eq \"Bob\" or name eq \"Alice\") and (status eq \"active\")"
-                    .into(),
-            )
+                .into())
         }
     }
 }
@@ -160,8 +156,8 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
                     }
                 };
                 let literal = &text[start..=end];
-                let value: String = serde_json::from_str(literal)
-                    .map_err(|_| format!("invalid string {literal} in filter"))?;
+                let value: String =
+                    serde_json::from_str(literal).map_err(|_| format!("invalid string {literal} in filter"))?;
                 tokens.push(Token::Str(value));
             }
             c if c.is_ascii_alphanumeric() || "._-$:".contains(c) => {
@@ -206,11 +202,7 @@ impl Parser {
             self.pos += 1;
             parts.push(self.and(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Filter::Or(parts)
-        })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::Or(parts) })
     }
 
     fn and(&mut self, depth: usize) -> Result<Filter, String> {
@@ -219,11 +211,7 @@ impl Parser {
             self.pos += 1;
             parts.push(self.factor(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Filter::And(parts)
-        })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
     }
 
     fn factor(&mut self, depth: usize) -> Result<Filter, String> {
@@ -240,10 +228,7 @@ impl Parser {
                 }
             }
             Some(Token::Word(attr)) => self.comparison(attr),
-            Some(other) => Err(format!(
-                "expected an attribute but found {}",
-                other.describe()
-            )),
+            Some(other) => Err(format!("expected an attribute but found {}", other.describe())),
             None => Err("filter ends where a comparison was expected".into()),
         }
     }
@@ -255,12 +240,7 @@ impl Parser {
         }
         let op = match self.next() {
             Some(Token::Word(op)) => op,
-            Some(other) => {
-                return Err(format!(
-                    "expected an operator after {attr} but found {}",
-                    other.describe()
-                ))
-            }
+            Some(other) => return Err(format!("expected an operator after {attr} but found {}", other.describe())),
             None => return Err(format!("missing operator after {attr}")),
         };
         let (op, allowed) = match op.to_ascii_lowercase().as_str() {
@@ -270,26 +250,16 @@ impl Parser {
             _ => return Err(format!("unsupported operator {op:?}; use eq, co or sw")),
         };
         if !allowed.contains(&attr_lower.as_str()) {
-            return Err(format!(
-                "attribute {attr:?} does not support {}",
-                format!("{op:?}").to_lowercase()
-            ));
+            return Err(format!("attribute {attr:?} does not support {}", format!("{op:?}").to_lowercase()));
         }
         let value = match self.next() {
             Some(Token::Str(value)) => value,
             Some(other) => {
-                return Err(format!(
-                    "expected a string in double quotes after {attr} but found {}",
-                    other.describe()
-                ))
+                return Err(format!("expected a string in double quotes after {attr} but found {}", other.describe()))
             }
             None => return Err(format!("missing value after {attr}")),
         };
-        Ok(Filter::Compare {
-            attr: attr_lower,
-            op,
-            value: value.to_lowercase(),
-        })
+        Ok(Filter::Compare { attr: attr_lower, op, value: value.to_lowercase() })
     }
 }
 
@@ -298,11 +268,7 @@ mod tests {
     use super::*;
 
     fn cmp(attr: &str, op: Op, value: &str) -> Filter {
-        Filter::Compare {
-            attr: attr.into(),
-            op,
-            value: value.into(),
-        }
+        Filter::Compare { attr: attr.into(), op, value: value.into() }
     }
 
     #[test]
@@ -321,14 +287,8 @@ mod tests {
                 cmp("status", Op::Eq, "active"),
             ])
         );
-        assert_eq!(
-            Filter::parse(r#"name eq "say \"hi\" \\ o/""#).unwrap(),
-            cmp("name", Op::Eq, r#"say "hi" \ o/"#)
-        );
-        assert_eq!(
-            Filter::parse(r#"name eq "caf\u00e9""#).unwrap(),
-            cmp("name", Op::Eq, "café")
-        );
+        assert_eq!(Filter::parse(r#"name eq "say \"hi\" \\ o/""#).unwrap(), cmp("name", Op::Eq, r#"say "hi" \ o/"#));
+        assert_eq!(Filter::parse(r#"name eq "caf\u00e9""#).unwrap(), cmp("name", Op::Eq, "café"));
     }
 
     #[test]
@@ -366,10 +326,9 @@ mod tests {
 
     #[test]
     fn matches_case_insensitively_on_any_value() {
-        let f = Filter::parse(
-            r#"(name co "NEEDLE" or email sw "zed.") and (status eq "Active" or status eq "invited")"#,
-        )
-        .unwrap();
+        let f =
+            Filter::parse(r#"(name co "NEEDLE" or email sw "zed.") and (status eq "Active" or status eq "invited")"#)
+                .unwrap();
         let record = |name: &'static str, email: &'static str, status: &'static str| {
             move |attr: &str| match attr {
                 "name" => vec![name.to_string()],

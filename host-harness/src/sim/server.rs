@@ -60,10 +60,8 @@ fn spawn_connection(stream: TcpStream, shared: Shared, mut stop: watch::Receiver
         let service = service_fn(move |req| handle(shared.clone(), rejections.clone(), req));
         // Heads reach hyper only after `limits` checked them (at most ~48 KiB); the buffer
         // limit is set well above that so hyper never refuses one itself.
-        let conn = http1::Builder::new()
-            .keep_alive(true)
-            .max_buf_size(1 << 20)
-            .serve_connection(TokioIo::new(io), service);
+        let conn =
+            http1::Builder::new().keep_alive(true).max_buf_size(1 << 20).serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         tokio::select! {
             _ = conn.as_mut() => {}
@@ -73,9 +71,7 @@ fn spawn_connection(stream: TcpStream, shared: Shared, mut stop: watch::Receiver
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, State> {
-    shared
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A response ready to send: what is logged, and how the body goes on the wire.
@@ -103,10 +99,7 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<SimBody>, Dropped> {
     if req.uri().path() == limits::REJECTED_PATH {
-        let rejection = rejections
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop_front();
+        let rejection = rejections.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
         if let Some(rejection) = rejection {
             return Ok(refuse(&shared, &rejection));
         }
@@ -139,8 +132,7 @@ fn refuse(shared: &Shared, rejection: &limits::Rejection) -> Response<SimBody> {
     let mut st = lock(shared);
     let ctx = Ctx::rejected(rejection, st.trace_id());
     let seq = st.log.begin(&ctx);
-    let status =
-        http::StatusCode::from_u16(rejection.status).unwrap_or(http::StatusCode::BAD_REQUEST);
+    let status = http::StatusCode::from_u16(rejection.status).unwrap_or(http::StatusCode::BAD_REQUEST);
     let reply = ApiError::new(status, rejection.detail.clone())
         .reply(Api::of_path(&ctx.path), &ctx.trace_id)
         .with_header("connection", "close");
@@ -153,9 +145,7 @@ fn refuse(shared: &Shared, rejection: &limits::Rejection) -> Response<SimBody> {
 fn arrive(shared: &Shared, ctx: &Ctx) -> (u64, Option<Fault>) {
     let mut st = lock(shared);
     let seq = st.log.begin(ctx);
-    let fault = st
-        .faults
-        .take(ctx.method.as_str(), &ctx.path, &ctx.decoded_path());
+    let fault = st.faults.take(ctx.method.as_str(), &ctx.path, &ctx.decoded_path());
     if let Some(fault) = &fault {
         st.log.note_fault(seq, fault);
     }
@@ -167,10 +157,7 @@ fn arrive(shared: &Shared, ctx: &Ctx) -> (u64, Option<Fault>) {
 /// or body.
 fn respond(st: &mut State, ctx: &Ctx, fault: Option<&Fault>) -> Option<Prepared> {
     let Some(fault) = fault else {
-        return Some(Prepared {
-            reply: router::handle(st, ctx),
-            wire: Wire::Whole,
-        });
+        return Some(Prepared { reply: router::handle(st, ctx), wire: Wire::Whole });
     };
     if fault.drop {
         return None;
@@ -182,17 +169,11 @@ fn respond(st: &mut State, ctx: &Ctx, fault: Option<&Fault>) -> Option<Prepared>
     };
     fault.dress(&mut reply);
     Some(match fault.body {
-        None | Some(BodyFault::Raw) => Prepared {
-            reply,
-            wire: Wire::Whole,
-        },
+        None | Some(BodyFault::Raw) => Prepared { reply, wire: Wire::Whole },
         Some(BodyFault::Drip) => {
             let (every, bytes) = fault.drip().unwrap_or_default();
             reply.set_header("content-length", reply.body.len().to_string());
-            Prepared {
-                reply,
-                wire: Wire::Drip { every, bytes },
-            }
+            Prepared { reply, wire: Wire::Drip { every, bytes } }
         }
         Some(kind) => corrupt(reply, kind),
     })
@@ -203,35 +184,23 @@ fn corrupt(mut reply: Reply, kind: BodyFault) -> Prepared {
         BodyFault::Malformed => {
             reply.body = Bytes::from_static(faults::MALFORMED_BODY.as_bytes());
             reply.set_header("content-type", "application/json");
-            Prepared {
-                reply,
-                wire: Wire::Whole,
-            }
+            Prepared { reply, wire: Wire::Whole }
         }
         BodyFault::Truncated => {
             let full = reply.body.len();
             let declared = full.max(1) * 2;
             reply.body = reply.body.slice(..full / 2);
             reply.set_header("content-length", declared.to_string());
-            Prepared {
-                reply,
-                wire: Wire::Truncated,
-            }
+            Prepared { reply, wire: Wire::Truncated }
         }
         BodyFault::Oversized => {
             // The log shows a note, not 33 MiB.
             reply.body = Bytes::from_static(b"<oversized body streamed by an injected fault>");
             reply.headers.retain(|(name, _)| name != "content-length");
             reply.set_header("content-type", "application/json");
-            Prepared {
-                reply,
-                wire: Wire::Oversized(faults::OVERSIZED_BYTES),
-            }
+            Prepared { reply, wire: Wire::Oversized(faults::OVERSIZED_BYTES) }
         }
-        BodyFault::Drip | BodyFault::Raw => Prepared {
-            reply,
-            wire: Wire::Whole,
-        },
+        BodyFault::Drip | BodyFault::Raw => Prepared { reply, wire: Wire::Whole },
     }
 }
 
@@ -252,10 +221,7 @@ fn send(reply: Reply, wire: Wire) -> Response<SimBody> {
     let mut response = Response::new(body);
     *response.status_mut() = reply.status;
     for (name, value) in &reply.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
             response.headers_mut().append(name, value);
         }
     }

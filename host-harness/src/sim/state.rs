@@ -28,11 +28,7 @@ pub(crate) struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            tier1_per_minute: 1000,
-            tier2_per_minute: 100,
-            token_lifetime_seconds: 3600,
-        }
+        Settings { tier1_per_minute: 1000, tier2_per_minute: 100, token_lifetime_seconds: 3600 }
     }
 }
 
@@ -196,12 +192,7 @@ impl State {
     /// Appends to the change log.
     pub fn log_change(&mut self, resource: Resource, id: &str, kind: &'static str) {
         let at = self.now();
-        self.changes.push(Change {
-            id: id.to_string(),
-            resource,
-            kind,
-            at,
-        });
+        self.changes.push(Change { id: id.to_string(), resource, kind, at });
     }
 
     pub fn space_index(&self, id: &str) -> Option<usize> {
@@ -211,9 +202,7 @@ impl State {
     /// Whether another space (not `except_id`) already has `name`, compared case-insensitively.
     pub fn space_name_taken(&self, name: &str, except_id: Option<&str>) -> bool {
         let wanted = name.to_lowercase();
-        self.spaces
-            .iter()
-            .any(|s| Some(s.id.as_str()) != except_id && s.name.to_lowercase() == wanted)
+        self.spaces.iter().any(|s| Some(s.id.as_str()) != except_id && s.name.to_lowercase() == wanted)
     }
 
     pub fn user(&self, id: &str) -> Option<&User> {

@@ -35,7 +35,9 @@ mod env {
 
     impl Env {
         pub async fn new() -> Env {
-            let sim = sim::start(SimConfig { api_key: SENTINEL_API_KEY.into(), ..SimConfig::default() }).await.expect("sim starts");
+            let sim = sim::start(SimConfig { api_key: SENTINEL_API_KEY.into(), ..SimConfig::default() })
+                .await
+                .expect("sim starts");
             let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": sim.url()});
             Env { sim, connection }
         }
@@ -53,7 +55,11 @@ mod env {
 
         /// Requests to paths starting with `prefix`.
         pub async fn requests_to(&self, prefix: &str) -> Vec<Value> {
-            self.requests().await.into_iter().filter(|r| r["path"].as_str().unwrap_or_default().starts_with(prefix)).collect()
+            self.requests()
+                .await
+                .into_iter()
+                .filter(|r| r["path"].as_str().unwrap_or_default().starts_with(prefix))
+                .collect()
         }
 
         /// Forgets the received requests.
@@ -153,12 +159,27 @@ async fn run_async(args: Vec<String>) -> Output {
 
 /// `call <key> --connection <json> --input <json>`.
 async fn call(key: &str, connection: &Value, input: Value) -> Output {
-    run_async(vec!["call".into(), key.into(), "--connection".into(), connection.to_string(), "--input".into(), input.to_string()]).await
+    run_async(vec![
+        "call".into(),
+        key.into(),
+        "--connection".into(),
+        connection.to_string(),
+        "--input".into(),
+        input.to_string(),
+    ])
+    .await
 }
 
 /// `call <key> --connection <json> --input <json>` followed by `extra` arguments.
 async fn call_with(key: &str, connection: &Value, input: Value, extra: &[&str]) -> Output {
-    let mut args: Vec<String> = vec!["call".into(), key.into(), "--connection".into(), connection.to_string(), "--input".into(), input.to_string()];
+    let mut args: Vec<String> = vec![
+        "call".into(),
+        key.into(),
+        "--connection".into(),
+        connection.to_string(),
+        "--input".into(),
+        input.to_string(),
+    ];
     args.extend(extra.iter().map(|a| a.to_string()));
     run_async(args).await
 }
@@ -216,7 +237,8 @@ fn exports_lists_every_export_as_json() {
     assert_exit(&output, 0);
     let exports = stdout_json(&output);
     let list = exports.as_array().expect("a JSON array");
-    let find = |key: &str| list.iter().find(|e| e["key"] == key).unwrap_or_else(|| panic!("no export {key} in {exports:#}"));
+    let find =
+        |key: &str| list.iter().find(|e| e["key"] == key).unwrap_or_else(|| panic!("no export {key} in {exports:#}"));
     let create = find("createSpace");
     assert_eq!(create["witName"], "create-space");
     assert_eq!(create["kind"], "action");
@@ -230,7 +252,11 @@ fn manifest_prints_the_committed_component_yaml() {
     let output = run(&["manifest"]);
     assert_exit(&output, 0);
     let yaml = stdout(&output);
-    assert!(yaml.starts_with(qlik_harness::component_yaml::YAML_HEADER), "no generated header: {}", &yaml[..yaml.len().min(200)]);
+    assert!(
+        yaml.starts_with(qlik_harness::component_yaml::YAML_HEADER),
+        "no generated header: {}",
+        &yaml[..yaml.len().min(200)]
+    );
     assert!(yaml.contains("key: createSpace"), "no createSpace in the manifest");
     let committed = workspace().join("component.yaml");
     assert!(committed.exists(), "{} is missing: generate it with `qlik-harness manifest`", committed.display());
@@ -255,17 +281,31 @@ async fn simulate_prints_url_and_key_first_and_serves_calls() {
         let _ = BufReader::new(stdout).read_line(&mut line);
         let _ = send.send(line);
     });
-    let line = tokio::task::spawn_blocking(move || receive.recv_timeout(PROCESS_TIMEOUT)).await.unwrap().expect("a first stdout line");
-    let banner: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("first line is not JSON ({e}): {line:?}"));
+    let line = tokio::task::spawn_blocking(move || receive.recv_timeout(PROCESS_TIMEOUT))
+        .await
+        .unwrap()
+        .expect("a first stdout line");
+    let banner: Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("first line is not JSON ({e}): {line:?}"));
     assert_eq!(banner["apiKey"], "cli-key-1");
     let url = banner["url"].as_str().expect("url").to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
-    let output = call("createSpace", &json!({"type": "apiKey", "apiKey": "cli-key-1", "tenant": url}), json!({"name": "Via simulate"})).await;
+    let output = call(
+        "createSpace",
+        &json!({"type": "apiKey", "apiKey": "cli-key-1", "tenant": url}),
+        json!({"name": "Via simulate"}),
+    )
+    .await;
     assert_exit(&output, 0);
     assert_eq!(stdout_json(&output)["name"], "Via simulate");
     let log = qlik_harness::sim_client::request(&url, "GET", "/__sim/requests", None).await.expect("control API");
-    let posts = log["requests"].as_array().unwrap().iter().filter(|r| r["method"] == "POST" && r["path"] == "/api/v1/spaces").count();
+    let posts = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == "/api/v1/spaces")
+        .count();
     assert_eq!(posts, 1, "{log:#}");
 }
 
@@ -275,7 +315,8 @@ async fn call_success_prints_the_result_and_reaches_the_tenant() {
     let output = call("createSpace", &env.connection, json!({"name": "CLI space"})).await;
     assert_exit(&output, 0);
     assert_eq!(stdout_json(&output)["name"], "CLI space");
-    let posts: Vec<Value> = env.requests_to("/api/v1/spaces").await.into_iter().filter(|r| r["method"] == "POST").collect();
+    let posts: Vec<Value> =
+        env.requests_to("/api/v1/spaces").await.into_iter().filter(|r| r["method"] == "POST").collect();
     assert_eq!(posts.len(), 1, "{posts:#?}");
     assert_eq!(posts[0]["body"]["name"], "CLI space");
 
@@ -368,7 +409,9 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn missing_component_says_how_to_build_it() {
-    for args in [&["--component", "/nonexistent/x.wasm", "exports"][..], &["exports", "--component", "/nonexistent/x.wasm"][..]] {
+    for args in
+        [&["--component", "/nonexistent/x.wasm", "exports"][..], &["exports", "--component", "/nonexistent/x.wasm"][..]]
+    {
         let output = run(args);
         assert_exit(&output, 1);
         assert!(output.stdout.is_empty(), "a harness failure prints nothing on stdout: {}", stdout(&output));
@@ -485,7 +528,12 @@ async fn route_to_accepts_host_port_and_the_simulators_url() {
     let env = Env::new().await;
     let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": "acme.eu.qlikcloud.com"});
     let authority = env.authority();
-    for route in [authority.clone(), format!("http://{authority}"), format!("http://{authority}/"), format!("HTTP://{authority}")] {
+    for route in [
+        authority.clone(),
+        format!("http://{authority}"),
+        format!("http://{authority}/"),
+        format!("HTTP://{authority}"),
+    ] {
         env.clear_requests().await;
         let output = call_with("listSpaces", &connection, json!({"limit": 1}), &["--route-to", &route]).await;
         assert_exit(&output, 0);
@@ -594,7 +642,11 @@ fn usage_errors_never_repeat_a_value_that_may_hold_a_secret() {
     let output = run(&["call", "listSpaces", "--connection", &connection, "--first-byte-timeout-ms", &connection]);
     assert!(stderr(&output).contains("--first-byte-timeout-ms"), "{}", stderr(&output));
     let output = run(&["call", "listSpaces", "--conection", &connection]);
-    assert!(stderr(&output).contains("'--conection'") && stderr(&output).contains("did you mean '--connection'"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("'--conection'") && stderr(&output).contains("did you mean '--connection'"),
+        "{}",
+        stderr(&output)
+    );
     assert_no_secret_in(&output, SENTINEL_API_KEY);
 }
 

@@ -47,7 +47,9 @@ impl Env {
 
     /// As [`Env::new`], with options.
     pub async fn with(options: EnvOptions) -> Env {
-        let sim = sim::start(SimConfig { api_key: SENTINEL_API_KEY.into(), ..SimConfig::default() }).await.expect("sim starts");
+        let sim = sim::start(SimConfig { api_key: SENTINEL_API_KEY.into(), ..SimConfig::default() })
+            .await
+            .expect("sim starts");
         let harness = harness(&sim, &options);
         let connection = json!({"type": "apiKey", "apiKey": SENTINEL_API_KEY, "tenant": sim.url()});
         Env { sim, harness, connection }
@@ -99,7 +101,11 @@ impl Env {
 
     /// Requests to paths starting with `prefix`.
     pub async fn requests_to(&self, prefix: &str) -> Vec<Value> {
-        self.requests().await.into_iter().filter(|r| r["path"].as_str().unwrap_or_default().starts_with(prefix)).collect()
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|r| r["path"].as_str().unwrap_or_default().starts_with(prefix))
+            .collect()
     }
 
     /// Forgets the received requests.
@@ -145,7 +151,11 @@ fn harness(sim: &SimHandle, options: &EnvOptions) -> Harness {
         .collect();
     Harness::new(HarnessOptions {
         outbound: OutboundPolicy {
-            allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).chain(["analytics.example.com".to_string()]).collect(),
+            allowed_hosts: DEFAULT_ALLOWED_HOSTS
+                .iter()
+                .map(|h| h.to_string())
+                .chain(["analytics.example.com".to_string()])
+                .collect(),
             route_to: options.route.then(route),
             max_first_byte_timeout: options.max_first_byte,
         },

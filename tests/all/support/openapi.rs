@@ -127,11 +127,10 @@ impl Spec {
         let docs = files
             .into_iter()
             .map(|(name, path)| {
-                let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-                    panic!("cannot read OpenAPI document {}: {e}", path.display())
-                });
-                let raw: Value = serde_json::from_str(&text)
-                    .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("cannot read OpenAPI document {}: {e}", path.display()));
+                let raw: Value =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
                 Doc::new(name, raw)
             })
             .collect();
@@ -204,12 +203,7 @@ impl Spec {
     /// Panics, listing every violation, unless all exchanges conform.
     pub fn assert_conforms(&self, exchanges: &[Value]) {
         let violations = self.check_all(exchanges);
-        assert!(
-            violations.is_empty(),
-            "{} OpenAPI violation(s):\n{}",
-            violations.len(),
-            violations.join("\n")
-        );
+        assert!(violations.is_empty(), "{} OpenAPI violation(s):\n{}", violations.len(), violations.join("\n"));
     }
 
     /// Validates one exchange; returns human-readable violations (empty = conforms).
@@ -238,11 +232,8 @@ impl Spec {
                 }
                 let Some((item, item_ptr)) = doc.resolve_at(&route.pointer) else { continue };
                 if item.get(&method).map(Value::is_object) != Some(true) {
-                    let methods: Vec<String> = METHODS
-                        .iter()
-                        .filter(|m| item.get(**m).is_some())
-                        .map(|m| m.to_ascii_uppercase())
-                        .collect();
+                    let methods: Vec<String> =
+                        METHODS.iter().filter(|m| item.get(**m).is_some()).map(|m| m.to_ascii_uppercase()).collect();
                     path_only.push(format!("{} {} in {}", methods.join("/"), route.template, doc.name));
                     continue;
                 }
@@ -258,10 +249,7 @@ impl Spec {
             if path_only.is_empty() {
                 out.push(format!("no operation for {upper} {path}"));
             } else {
-                out.push(format!(
-                    "no operation for {upper} {path} (documented: {})",
-                    path_only.join("; ")
-                ));
+                out.push(format!("no operation for {upper} {path} (documented: {})", path_only.join("; ")));
             }
             return out;
         };
@@ -361,9 +349,9 @@ impl Spec {
             }
         }
         match &body {
-            Body::Empty => out.push(format!(
-                "response {status}: body is empty, but the operation documents a {media} body"
-            )),
+            Body::Empty => {
+                out.push(format!("response {status}: body is empty, but the operation documents a {media} body"))
+            }
             Body::Text(_) => out.push(format!("response {status}: body is not JSON ({media} documented)")),
             Body::Json(v) => {
                 let compiled = self.compiled(di, Mode::Response, &schema_ptr);
@@ -436,10 +424,8 @@ impl Spec {
         }
         let doc = &self.docs[di];
         let result = (|| {
-            let schema = doc
-                .raw
-                .pointer(schema_ptr)
-                .ok_or_else(|| format!("no schema at {schema_ptr} in {}", doc.name))?;
+            let schema =
+                doc.raw.pointer(schema_ptr).ok_or_else(|| format!("no schema at {schema_ptr} in {}", doc.name))?;
             let converted = convert(schema, mode, &doc.raw);
             let components = match mode {
                 Mode::Response => &doc.schemas_response,
@@ -473,11 +459,7 @@ impl Doc {
             .get("servers")
             .and_then(Value::as_array)
             .map(|servers| {
-                servers
-                    .iter()
-                    .filter_map(|s| s.get("url").and_then(Value::as_str))
-                    .map(server_path)
-                    .collect()
+                servers.iter().filter_map(|s| s.get("url").and_then(Value::as_str)).map(server_path).collect()
             })
             .unwrap_or_default();
         if prefixes.is_empty() {
@@ -491,17 +473,17 @@ impl Doc {
             for template in paths.keys() {
                 for prefix in &prefixes {
                     let full = format!("{prefix}{template}");
-                    let segs = full
-                        .split('/')
-                        .filter(|s| !s.is_empty())
-                        .map(|s| {
-                            if s.starts_with('{') && s.ends_with('}') {
-                                Seg::Param
-                            } else {
-                                Seg::Lit(s.to_string())
-                            }
-                        })
-                        .collect();
+                    let segs =
+                        full.split('/')
+                            .filter(|s| !s.is_empty())
+                            .map(|s| {
+                                if s.starts_with('{') && s.ends_with('}') {
+                                    Seg::Param
+                                } else {
+                                    Seg::Lit(s.to_string())
+                                }
+                            })
+                            .collect();
                     routes.push(Route { template: full, segs, pointer: format!("/paths/{}", escape(template)) });
                 }
             }
@@ -768,18 +750,16 @@ fn convert(schema: &Value, mode: Mode, doc: &Value) -> Value {
                 }
                 _ => {}
             },
-            "format"
-                if v.as_str().is_some_and(|f| KEPT_FORMATS.contains(&f)) => {
-                    out.insert(k.clone(), v.clone());
-                }
+            "format" if v.as_str().is_some_and(|f| KEPT_FORMATS.contains(&f)) => {
+                out.insert(k.clone(), v.clone());
+            }
             "pattern" => {
                 if let Value::String(p) = v {
                     out.insert(k.clone(), Value::String(ecma_pattern(p)));
                 }
             }
-            "required" | "enum" | "maxLength" | "minLength" | "maximum" | "minimum" | "maxItems"
-            | "minItems" | "uniqueItems" | "multipleOf" | "maxProperties"
-            | "minProperties" => {
+            "required" | "enum" | "maxLength" | "minLength" | "maximum" | "minimum" | "maxItems" | "minItems"
+            | "uniqueItems" | "multipleOf" | "maxProperties" | "minProperties" => {
                 out.insert(k.clone(), v.clone());
             }
             "exclusiveMaximum" | "exclusiveMinimum" => {
@@ -811,11 +791,7 @@ fn convert(schema: &Value, mode: Mode, doc: &Value) -> Value {
         };
         let kept: Vec<Value> = req
             .iter()
-            .filter(|n| {
-                n.as_str()
-                    .and_then(|n| props.get(n))
-                    .is_none_or(|p| !has_flag(p, flag, doc))
-            })
+            .filter(|n| n.as_str().and_then(|n| props.get(n)).is_none_or(|p| !has_flag(p, flag, doc)))
             .cloned()
             .collect();
         out.insert("required".into(), Value::Array(kept));
