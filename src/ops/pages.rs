@@ -22,6 +22,9 @@ pub enum PagesEnd {
     PageCap,
     /// [`MAX_EMPTY_RUN`] empty pages in a row, still pointing further.
     EmptyPages,
+    /// The caller's stop predicate said the last page read was enough (e.g. a page sorted by
+    /// update time that ends before the trigger's window).
+    Stopped,
 }
 
 /// One page read.
@@ -37,9 +40,13 @@ pub struct Page {
     pub next: Option<String>,
 }
 
+/// Says, after a page was read, that the walk should read no further.
+pub type StopWhen = fn(&Page) -> bool;
+
 /// A walk over a list's pages. Pass the client to each [`Pages::next`].
 #[derive(Debug)]
 pub struct Pages {
+    stop_when: Option<StopWhen>,
     style: PagingStyle,
     first: Option<(String, Option<String>)>,
     pending: Option<NextPage>,
@@ -57,6 +64,7 @@ impl Pages {
     /// most `max_pages` pages.
     pub fn new(style: PagingStyle, first_url: String, start: Option<String>, max_pages: usize) -> Self {
         Pages {
+            stop_when: None,
             style,
             first: Some((first_url, start)),
             pending: None,
@@ -68,6 +76,12 @@ impl Pages {
             end: None,
             resume: None,
         }
+    }
+
+    /// The same walk, ending ([`PagesEnd::Stopped`]) after the first page for which `stop`
+    /// says so; that page is still returned.
+    pub fn stop_when(self, stop: StopWhen) -> Self {
+        Pages { stop_when: Some(stop), ..self }
     }
 
     /// Reads the next page; `Ok(None)` once the walk has ended ([`Pages::end`] says why).
@@ -102,14 +116,19 @@ impl Pages {
         self.empty_run = if records.is_empty() { self.empty_run + 1 } else { 0 };
         self.last_position = position.clone();
         let next_token = next.as_ref().map(|n| n.token.clone());
+        let page = Page { body, records, position, next: next_token };
+        let stop = self.stop_when.is_some_and(|stop| stop(&page));
         match next {
             None => self.end = Some(PagesEnd::Exhausted),
+            Some(next) if stop => {
+                self.stop(PagesEnd::Stopped, Some(next.token));
+            }
             Some(next) if self.empty_run >= MAX_EMPTY_RUN => {
                 self.stop(PagesEnd::EmptyPages, Some(next.token));
             }
             Some(next) => self.pending = Some(next),
         }
-        Ok(Some(Page { body, records, position, next: next_token }))
+        Ok(Some(page))
     }
 
     fn stop(&mut self, end: PagesEnd, resume: Option<String>) -> Option<Page> {
@@ -123,7 +142,8 @@ impl Pages {
         self.end
     }
 
-    /// Where to resume: the next page not read (a walk not ended, the page cap, empty pages),
+    /// Where to resume: the next page not read (a walk not ended, the page cap, empty pages, a
+    /// stop),
     /// or the last page read (a loop: it is read again, so nothing is skipped). `None` once
     /// everything was read.
     pub fn resume(&self) -> Option<String> {
@@ -151,5 +171,79 @@ impl From<PagingError> for ConnectorError {
             PagingError::ForeignPath(url) => format!("refused a next-page link to another path: {url}"),
             PagingError::BadLink(why) => format!("unreadable next-page link: {why}"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::{resolve, Connection, Secret};
+    use crate::fake_host::FakeHost;
+    use serde_json::json;
+
+    const ORIGIN: &str = "http://127.0.0.1:9";
+
+    fn page(ids: &[i64], next: Option<&str>) -> String {
+        let data: Vec<_> = ids.iter().map(|id| json!({ "id": id })).collect();
+        let links = next.map_or(json!({}), |n| json!({"next": {"href": format!("{ORIGIN}/api/v1/items?next={n}")}}));
+        json!({"data": data, "links": links}).to_string()
+    }
+
+    /// Walks every page the host answers; returns the pages' first ids and how the walk ended.
+    fn walk(
+        host: &mut FakeHost,
+        max_pages: usize,
+        stop: Option<StopWhen>,
+    ) -> (Vec<i64>, Option<PagesEnd>, Option<String>) {
+        let connection = Connection::ApiKey { api_key: Secret("k".into()), tenant: ORIGIN.into() };
+        let mut client = Client::new(host, resolve(&connection).unwrap());
+        let mut pages = Pages::new(PagingStyle::Cursor, format!("{ORIGIN}/api/v1/items"), None, max_pages);
+        if let Some(stop) = stop {
+            pages = pages.stop_when(stop);
+        }
+        let mut firsts = Vec::new();
+        while let Some(page) = pages.next(&mut client).unwrap() {
+            firsts.push(page.records.first().and_then(|r| r["id"].as_i64()).unwrap_or(-1));
+        }
+        (firsts, pages.end(), pages.resume())
+    }
+
+    #[test]
+    fn end_reasons() {
+        let mut host = FakeHost::default();
+        host.answer(200, &[], &page(&[1], Some("a"))).answer(200, &[], &page(&[2], None));
+        assert_eq!(walk(&mut host, 10, None), (vec![1, 2], Some(PagesEnd::Exhausted), None));
+
+        let mut host = FakeHost::default();
+        host.answer(200, &[], &page(&[1], Some("a"))).answer(200, &[], &page(&[2], Some("a")));
+        assert_eq!(walk(&mut host, 10, None), (vec![1, 2], Some(PagesEnd::LoopDetected), Some("a".into())));
+
+        let mut host = FakeHost::default();
+        host.answer(200, &[], &page(&[1], Some("a"))).answer(200, &[], &page(&[2], Some("b")));
+        assert_eq!(walk(&mut host, 2, None), (vec![1, 2], Some(PagesEnd::PageCap), Some("b".into())));
+
+        let mut host = FakeHost::default();
+        host.answer(200, &[], &page(&[], Some("a"))).answer(200, &[], &page(&[], Some("b"))).answer(
+            200,
+            &[],
+            &page(&[], Some("c")),
+        );
+        assert_eq!(walk(&mut host, 10, None), (vec![-1, -1, -1], Some(PagesEnd::EmptyPages), Some("c".into())));
+
+        // An empty run broken by a record starts again.
+        let mut host = FakeHost::default();
+        for (ids, next) in [(&[][..], Some("a")), (&[], Some("b")), (&[7], Some("c")), (&[], Some("d")), (&[], None)] {
+            host.answer(200, &[], &page(ids, next));
+        }
+        assert_eq!(walk(&mut host, 10, None).1, Some(PagesEnd::Exhausted));
+    }
+
+    #[test]
+    fn a_stop_predicate_ends_the_walk_after_its_page() {
+        let mut host = FakeHost::default();
+        host.answer(200, &[], &page(&[5, 4], Some("a"))).answer(200, &[], &page(&[3, 2], Some("b")));
+        let before_three: StopWhen = |page| page.records.iter().any(|r| r["id"].as_i64() < Some(3));
+        assert_eq!(walk(&mut host, 10, Some(before_three)), (vec![5, 3], Some(PagesEnd::Stopped), Some("b".into())));
+        assert_eq!(host.sent.len(), 2);
     }
 }

@@ -331,3 +331,14 @@ async fn d19_next_links_to_another_path_are_refused() {
         assert_eq!(env.requests().await.len(), 1, "{next}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_bodies_carry_content_length_not_chunked_encoding() {
+    let env = Env::new().await;
+    env.ok("createSpace", json!({"name": "Ünïcode Finance", "spaceType": "managed"})).await;
+    let requests = env.requests_to("/api/v1/spaces").await;
+    let headers = &requests[0]["headers"];
+    let body = serde_json::to_vec(&requests[0]["body"]).unwrap();
+    assert_eq!(headers["content-length"], body.len().to_string(), "{headers}");
+    assert!(headers.get("transfer-encoding").is_none(), "{headers}");
+}
