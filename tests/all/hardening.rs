@@ -85,22 +85,12 @@ async fn d03_d22_dot_ids_are_refused_and_ids_are_trimmed() {
     assert_eq!((error["input"].as_str(), error["message"].as_str()), (Some("spaceId"), Some("spaceId is required")));
 }
 
-fn client_credentials(env: &Env) -> Value {
-    json!({
-        "type": "oauth2",
-        "grantType": "client_credentials",
-        "tokenUrl": format!("{}/oauth/token", env.sim.url()),
-        "clientId": env.sim.client_id(),
-        "clientSecret": env.sim.client_secret(),
-    })
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn d05_d24_the_cached_token_is_bound_to_the_secret_under_portable_keys() {
     let env = Env::new().await;
     let state = temp_dir("token-binding");
     let harness = env.new_harness(&EnvOptions { state_dir: Some(state.clone()), ..Default::default() });
-    let good = client_credentials(&env);
+    let good = env.client_credentials();
     assert!(matches!(harness.call("listSpaces", &good, &json!({})).await.unwrap(), Outcome::Ok(_)));
 
     // Same tenant and client id, wrong secret, same storage: the token is not reused.
@@ -260,7 +250,7 @@ async fn d09_secrets_a_tenant_echoes_are_redacted_from_errors() {
     let secret = env.sim.client_secret().to_string();
     let body = json!({"error": "invalid_client", "error_description": format!(r#"bad secret in body: {{"client_secret":"{secret}"}}"#)});
     env.fault(json!({"path": "/oauth/token", "status": 401, "rawBody": body.to_string()})).await;
-    let Outcome::Err(error) = env.call_with(&client_credentials(&env), "listSpaces", json!({})).await else {
+    let Outcome::Err(error) = env.call_with(&env.client_credentials(), "listSpaces", json!({})).await else {
         panic!("accepted")
     };
     assert_eq!(error["kind"], "unauthorized");

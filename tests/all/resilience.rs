@@ -176,21 +176,11 @@ async fn every_tenant_form_reaches_its_host() {
     assert!(env.requests().await.is_empty());
 }
 
-fn client_credentials(env: &Env) -> Value {
-    json!({
-        "type": "oauth2",
-        "grantType": "client_credentials",
-        "tokenUrl": format!("{}/oauth/token", env.sim.url()),
-        "clientId": env.sim.client_id(),
-        "clientSecret": env.sim.client_secret(),
-    })
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn client_credentials_token_is_fetched_once_reused_and_refreshed_after_401() {
     let env = Env::new().await;
     let state = temp_dir("oauth");
-    let connection = client_credentials(&env);
+    let connection = env.client_credentials();
     // Two harnesses on one state dir: like two host processes.
     let first = env.new_harness(&EnvOptions { state_dir: Some(state.clone()), ..Default::default() });
     let second = env.new_harness(&EnvOptions { state_dir: Some(state.clone()), ..Default::default() });
@@ -227,7 +217,7 @@ async fn client_credentials_token_is_fetched_once_reused_and_refreshed_after_401
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_client_secret_is_unauthorized_naming_client_id_without_the_secret() {
     let env = Env::new().await;
-    let mut connection = client_credentials(&env);
+    let mut connection = env.client_credentials();
     connection["clientSecret"] = json!("SENTINEL-CLIENT-SECRET-42");
     let Outcome::Err(error) = env.call_with(&connection, "listSpaces", json!({})).await else { panic!("accepted") };
     assert_eq!(error["kind"], "unauthorized");

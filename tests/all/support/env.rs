@@ -60,6 +60,17 @@ impl Env {
         harness(&self.sim, options)
     }
 
+    /// A client-credentials connection with the simulator's registered OAuth client.
+    pub fn client_credentials(&self) -> Value {
+        json!({
+            "type": "oauth2",
+            "grantType": "client_credentials",
+            "tokenUrl": format!("{}/oauth/token", self.sim.url()),
+            "clientId": self.sim.client_id(),
+            "clientSecret": self.sim.client_secret(),
+        })
+    }
+
     /// Calls an export with this env's connection.
     pub async fn call(&self, key: &str, input: Value) -> Outcome {
         self.call_with(&self.connection, key, input).await
