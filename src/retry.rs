@@ -6,7 +6,6 @@
 //! has already spent ([`RetryState`]). Clock and randomness are passed in, so both are
 //! deterministic and table-tested.
 
-use crate::host::Method;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// First step of the standard (exponential) backoff.
@@ -107,17 +106,17 @@ pub enum Class {
     Final,
 }
 
-/// Classifies an attempt. 2xx-3xx are always final; timeouts after the request went out are
-/// never retried, so one call never multiplies the (long) first-byte timeout.
-pub fn classify(attempt: Attempt, method: Method, retry_on: RetryOn) -> Class {
+/// Classifies an attempt of a request that may (`idempotent`) or may not be repeated safely
+/// (see `Method::is_idempotent`; token requests are idempotent too). 2xx-3xx are always
+/// final; timeouts after the request went out are never retried, so one call never
+/// multiplies the (long) first-byte timeout.
+pub fn classify(attempt: Attempt, idempotent: bool, retry_on: RetryOn) -> Class {
     let transient_if = |yes: bool| if yes { Class::Transient } else { Class::Final };
     match (attempt, retry_on) {
         (Attempt::Status(429), _) => Class::Throttled,
         (Attempt::Status(status), _) if status < 400 => Class::Final,
         (Attempt::TimedOut | Attempt::Final, _) => Class::Final,
-        (Attempt::Status(502..=504) | Attempt::ConnectFailed, RetryOn::Standard) => {
-            transient_if(method.is_idempotent())
-        }
+        (Attempt::Status(502..=504) | Attempt::ConnectFailed, RetryOn::Standard) => transient_if(idempotent),
         (Attempt::Status(_), RetryOn::Standard) => Class::Final,
         (Attempt::Status(status), RetryOn::ServerErrors) => transient_if(status >= 500),
         (Attempt::Status(_) | Attempt::ConnectFailed, _) => Class::Transient,
@@ -211,6 +210,7 @@ pub fn backoff(retries_done: u32, base: Duration, cap: Duration, jitter: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::Method;
 
     const NOW: u64 = 1_700_000_000; // 2023-11-14T22:13:20Z
 
@@ -261,7 +261,7 @@ mod tests {
             (Status(400), Patch, RetryOn::AnyError, Transient),
         ];
         for (attempt, method, retry_on, want) in cases {
-            assert_eq!(classify(attempt, method, retry_on), want, "{attempt:?} {method:?} {retry_on:?}");
+            assert_eq!(classify(attempt, method.is_idempotent(), retry_on), want, "{attempt:?} {method:?} {retry_on:?}");
         }
     }
 

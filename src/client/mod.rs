@@ -180,8 +180,6 @@ impl<'h> Client<'h> {
     /// Sends one request, retrying per the call's policy and remaining budget. Error statuses
     /// are returned as responses. `idempotent` says whether repeating it is safe.
     fn with_retries(&mut self, request: &HttpRequest<'_>, idempotent: bool) -> Result<HttpResponse> {
-        // Classification only asks whether the method may be repeated.
-        let method = if idempotent { Method::Get } else { Method::Post };
         loop {
             let outcome = self.host.send(request);
             let now = host::now_unix_secs(self.host);
@@ -191,7 +189,7 @@ impl<'h> Client<'h> {
                 Err(SendError::Timeout(_)) => (Attempt::TimedOut, None),
                 Err(SendError::TooLarge | SendError::Other(_)) => (Attempt::Final, None),
             };
-            let class = classify(attempt, method, self.policy.retry_on);
+            let class = classify(attempt, idempotent, self.policy.retry_on);
             let jitter = host::random_unit(self.host);
             match decide(&self.policy, class, retry_after, self.spent, jitter) {
                 Decision::RetryAfter(wait) => {
