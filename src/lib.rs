@@ -12,6 +12,7 @@ pub mod error;
 pub mod host;
 pub mod inputs;
 pub mod manifest;
+pub mod multipart;
 pub mod ops;
 pub mod paging;
 pub mod qlik_error;

@@ -13,10 +13,26 @@ macro_rules! for_each_export {
                 list_spaces => "listSpaces",
                 update_space => "updateSpace",
                 delete_space => "deleteSpace",
+                // users
+
+                // apps
+
+                // data files
+
+                // data stores, data assets, data sets
+
+                // reports
+
+                // raw request
             }
             data_sources: {
                 select_space => "selectSpace",
                 select_user => "selectUser",
+                // apps
+
+                // data files
+
+                // data stores, data assets, data sets
             }
         }
     };

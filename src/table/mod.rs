@@ -2,8 +2,13 @@
 //! its request is built. It is the one source of truth for input validation (`inputs`), request
 //! building (`ops`), the `manifest` export and so `component.yaml`.
 
+mod apps;
 mod common;
 pub mod connections;
+mod data_files;
+mod data_stores;
+mod raw;
+mod reports;
 mod spaces;
 mod users;
 
@@ -348,7 +353,17 @@ pub fn kebab_case(key: &str) -> String {
 
 /// Every export, in manifest order.
 pub fn exports() -> impl Iterator<Item = &'static ExportSpec> {
-    spaces::EXPORTS.iter().chain(users::EXPORTS)
+    [
+        spaces::EXPORTS,
+        users::EXPORTS,
+        apps::EXPORTS,
+        data_files::EXPORTS,
+        data_stores::EXPORTS,
+        reports::EXPORTS,
+        raw::EXPORTS,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The export with this key.

@@ -4,9 +4,13 @@
 
 mod support;
 
+mod data_files;
+mod data_stores;
 mod hardening;
 mod manifest;
 mod openapi_traffic;
 mod openapi_validator;
+mod reports_raw;
 mod resilience;
 mod spaces;
+mod users_apps;

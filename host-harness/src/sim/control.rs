@@ -117,6 +117,13 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
     let result = match req.resource.as_str() {
         "spaces" => seed_spaces(st, &req),
         "users" => seed_users(st, &req),
+        // apps
+
+        // data files
+
+        // data stores, data assets, data sets
+
+        // reports
         other => Err(format!("unsupported resource {other:?}; use \"spaces\" or \"users\"")),
     };
     match result {

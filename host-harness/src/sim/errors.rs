@@ -15,6 +15,13 @@ pub(crate) enum Api {
     Users,
     /// items `{code, title, detail, status: string}`, no `traceId`.
     OAuth,
+    // apps and items
+
+    // data files
+
+    // data stores, data assets, data sets
+
+    // reports
     /// anything else: items `{code, title, detail}`, top-level `traceId`.
     Other,
 }
@@ -28,6 +35,13 @@ impl Api {
             Api::Users
         } else if path.starts_with("/oauth/") {
             Api::OAuth
+        // apps and items
+
+        // data files
+
+        // data stores, data assets, data sets
+
+        // reports
         } else {
             Api::Other
         }

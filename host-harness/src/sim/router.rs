@@ -62,6 +62,14 @@ const ROUTES: &[Route] = &[
     route("GET", "/api/v1/users", Bearer, One, list_users),
     route("GET", "/api/v1/users/me", Bearer, One, my_user),
     route("GET", "/api/v1/users/{userId}", Bearer, One, get_user),
+    // apps and items
+
+    // data files
+
+    // data stores, data assets, data sets
+
+    // reports
+
     route("POST", "/oauth/token", Open, Two, oauth_token),
     route("POST", "/oauth/revoke", Open, Two, oauth_revoke),
     route("GET", "/.well-known/oauth-authorization-server", Open, One, well_known),

@@ -72,6 +72,13 @@ pub(crate) struct Token {
 pub(crate) enum Resource {
     Spaces,
     Users,
+    // apps
+
+    // data files
+
+    // data stores, data assets, data sets
+
+    // reports
 }
 
 impl Resource {
@@ -79,6 +86,13 @@ impl Resource {
         match self {
             Resource::Spaces => "spaces",
             Resource::Users => "users",
+            // apps
+
+            // data files
+
+            // data stores, data assets, data sets
+
+            // reports
         }
     }
 }
@@ -110,6 +124,10 @@ pub(crate) struct State {
     pub gen: Gen,
     pub spaces: Vec<Space>,
     pub users: Vec<User>,
+    pub apps: super::routes_apps::AppsState,
+    pub data_files: super::routes_data_files::DataFilesState,
+    pub data_stores: super::routes_data_stores::DataStoresState,
+    pub reports: super::routes_reports::ReportsState,
     pub tokens: std::collections::HashMap<String, Token>,
     pub changes: Vec<Change>,
     pub log: RequestLog,
@@ -134,6 +152,10 @@ impl State {
             gen,
             spaces: Vec::new(),
             users: Vec::new(),
+            apps: Default::default(),
+            data_files: Default::default(),
+            data_stores: Default::default(),
+            reports: Default::default(),
             tokens: Default::default(),
             changes: Vec::new(),
             log: RequestLog::default(),
@@ -152,6 +174,10 @@ impl State {
         self.clock = SimClock::default();
         self.spaces.clear();
         self.users.clear();
+        self.apps = Default::default();
+        self.data_files = Default::default();
+        self.data_stores = Default::default();
+        self.reports = Default::default();
         self.changes.clear();
         self.log = RequestLog::default();
         self.faults = FaultQueue::default();

@@ -3,3 +3,7 @@
 
 mod cli;
 mod sim_api;
+mod sim_data_files;
+mod sim_data_stores;
+mod sim_reports_raw;
+mod sim_users_apps;

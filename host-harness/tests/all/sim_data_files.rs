@@ -1,0 +1,1 @@
+//! The simulated tenant's data files, over raw HTTP.

@@ -1,0 +1,1 @@
+//! The simulated tenant's reports, over raw HTTP.

@@ -1,0 +1,1 @@
+//! The simulated tenant's users, apps and items, over raw HTTP.

@@ -1,0 +1,1 @@
+//! Data files: list, get, create and update (multipart), delete, selectDataFile, through the real component against the simulated tenant.
