@@ -1,6 +1,6 @@
 //! The component's exports: converts WIT values to the native types and calls `ops`. The
 //! export-to-key wiring is [`crate::wiring::WIRING`], which a native test checks against the
-//! table; the macro below turns that one list into the trait impls.
+//! table; the macro below turns that one list into the exports.
 
 use crate::bindings::exports::qlik::connector::{actions, data_sources, manifest};
 use crate::bindings::qlik::connector::types;
@@ -69,17 +69,61 @@ fn data_source(
         .map_err(wit_error)
 }
 
-/// The trait impls of the wired exports (see `crate::wiring`).
+thread_local! {
+    /// The table key of the export being called, set by its shim (see below).
+    static CALLED: std::cell::Cell<&'static str> = const { std::cell::Cell::new("") };
+}
+
+fn called() -> &'static str {
+    CALLED.with(std::cell::Cell::get)
+}
+
+/// The wired exports. Every action has the same WIT signature, so the same canonical-ABI glue:
+/// instead of letting wit-bindgen instantiate its lifting and lowering once per export (about
+/// 4 KiB each), each export is a small shim that records its key and enters the glue of one
+/// canonical function (`create-space`, and `select-space` for data sources). The trait methods
+/// route by that key; only the canonical ones are ever reached.
 macro_rules! impl_exports {
-    (actions: { $($a:ident => $ak:literal),* $(,)? } data_sources: { $($d:ident => $dk:literal),* $(,)? }) => {
+    (actions: { $($a:ident $aw:literal => $ak:literal),* $(,)? }
+     data_sources: { $($d:ident $dw:literal => $dk:literal),* $(,)? }) => {
         impl actions::Guest for Component {
             $(fn $a(connection: types::Connection, input: String) -> Result<String, types::Error> {
-                action($ak, connection, input)
+                action(called(), connection, input)
             })*
         }
         impl data_sources::Guest for Component {
             $(fn $d(connection: types::Connection, input: String) -> Result<Vec<types::PicklistItem>, types::Error> {
-                data_source($dk, connection, input)
+                data_source(called(), connection, input)
+            })*
+        }
+        mod action_shims {
+            use super::{actions, Component, CALLED};
+            $(mod $a {
+                use super::*;
+                #[unsafe(export_name = concat!("qlik:connector/actions@0.1.0#", $aw))]
+                unsafe extern "C" fn call(arg0: *mut u8) -> *mut u8 {
+                    CALLED.with(|called| called.set($ak));
+                    unsafe { actions::_export_create_space_cabi::<Component>(arg0) }
+                }
+                #[unsafe(export_name = concat!("cabi_post_qlik:connector/actions@0.1.0#", $aw))]
+                unsafe extern "C" fn post_return(arg0: *mut u8) {
+                    unsafe { actions::__post_return_create_space::<Component>(arg0) }
+                }
+            })*
+        }
+        mod data_source_shims {
+            use super::{data_sources, Component, CALLED};
+            $(mod $d {
+                use super::*;
+                #[unsafe(export_name = concat!("qlik:connector/data-sources@0.1.0#", $dw))]
+                unsafe extern "C" fn call(arg0: *mut u8) -> *mut u8 {
+                    CALLED.with(|called| called.set($dk));
+                    unsafe { data_sources::_export_select_space_cabi::<Component>(arg0) }
+                }
+                #[unsafe(export_name = concat!("cabi_post_qlik:connector/data-sources@0.1.0#", $dw))]
+                unsafe extern "C" fn post_return(arg0: *mut u8) {
+                    unsafe { data_sources::__post_return_select_space::<Component>(arg0) }
+                }
             })*
         }
     };
@@ -93,4 +137,7 @@ impl manifest::Guest for Component {
     }
 }
 
-crate::bindings::export!(Component with_types_in crate::bindings);
+// The manifest's export through wit-bindgen's own glue; actions and data sources are the shims.
+crate::bindings::exports::qlik::connector::manifest::__export_qlik_connector_manifest_0_1_0_cabi!(
+    Component with_types_in crate::bindings::exports::qlik::connector::manifest
+);

@@ -8,11 +8,11 @@ macro_rules! for_each_export {
     ($callback:ident) => {
         $callback! {
             actions: {
-                create_space => "createSpace",
-                get_space => "getSpace",
-                list_spaces => "listSpaces",
-                update_space => "updateSpace",
-                delete_space => "deleteSpace",
+                create_space "create-space" => "createSpace",
+                get_space "get-space" => "getSpace",
+                list_spaces "list-spaces" => "listSpaces",
+                update_space "update-space" => "updateSpace",
+                delete_space "delete-space" => "deleteSpace",
                 // users
 
                 // apps
@@ -26,8 +26,8 @@ macro_rules! for_each_export {
                 // raw request
             }
             data_sources: {
-                select_space => "selectSpace",
-                select_user => "selectUser",
+                select_space "select-space" => "selectSpace",
+                select_user "select-user" => "selectUser",
                 // apps
 
                 // data files
@@ -41,10 +41,11 @@ macro_rules! for_each_export {
 pub(crate) use for_each_export;
 
 macro_rules! wiring_table {
-    (actions: { $($a:ident => $ak:literal),* $(,)? } data_sources: { $($d:ident => $dk:literal),* $(,)? }) => {
-        /// `(WIT interface, guest function, table key)` of every wired export.
-        pub const WIRING: &[(&str, &str, &str)] =
-            &[$(("actions", stringify!($a), $ak),)* $(("data-sources", stringify!($d), $dk),)*];
+    (actions: { $($a:ident $aw:literal => $ak:literal),* $(,)? }
+     data_sources: { $($d:ident $dw:literal => $dk:literal),* $(,)? }) => {
+        /// `(WIT interface, guest function, WIT export name, table key)` of every wired export.
+        pub const WIRING: &[(&str, &str, &str, &str)] =
+            &[$(("actions", stringify!($a), $aw, $ak),)* $(("data-sources", stringify!($d), $dw, $dk),)*];
     };
 }
 for_each_export!(wiring_table);
@@ -56,13 +57,14 @@ mod tests {
 
     #[test]
     fn every_export_is_wired_once_to_its_own_function() {
-        for (interface, function, key) in WIRING {
+        for (interface, function, wit_name, key) in WIRING {
             let spec = find(key).unwrap_or_else(|| panic!("{function} is wired to unknown key {key}"));
             assert_eq!(spec.kind.interface(), *interface, "{key}");
             assert_eq!(function.replace('_', "-"), spec.wit_name(), "{function} is wired to {key}");
+            assert_eq!(*wit_name, spec.wit_name(), "{key} is exported as {wit_name}");
         }
         for spec in exports() {
-            let wired = WIRING.iter().filter(|(_, _, key)| *key == spec.key).count();
+            let wired = WIRING.iter().filter(|(_, _, _, key)| *key == spec.key).count();
             assert_eq!(wired, 1, "{} is wired {wired} times", spec.key);
         }
     }
