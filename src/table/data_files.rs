@@ -6,7 +6,7 @@ use super::{
     RequestSpec, Search,
 };
 use crate::error::Result;
-use crate::inputs::{require_one_of, Inputs};
+use crate::inputs::{check_path_ids, require_one_of, Inputs};
 use crate::ops::data_files::{create, update};
 use crate::paging::PagingStyle;
 
@@ -59,8 +59,10 @@ const SORT: InputSpec = InputSpec {
     ..InputSpec::text("sort", "Sort", "Sort by `name`, `size`, `modifiedDate`, `folder` or `baseName`; `-` descends.")
 };
 
-/// updateDataFile changes at least one thing.
+/// updateDataFile names a valid id (its custom op has no path template) and changes at least
+/// one thing.
 fn one_file_change(inputs: &Inputs) -> Result<()> {
+    check_path_ids("/data-files/{dataFileId}", inputs)?;
     require_one_of(inputs, &["fileInput", "fileName", "json"])
 }
 
