@@ -10,6 +10,7 @@ use super::oauth;
 use super::ratelimit::Tier;
 use super::reply::Reply;
 use super::request::Ctx;
+use super::routes_data_files as data_files;
 use super::routes_spaces as spaces;
 use super::routes_users as users;
 use super::state::State;
@@ -65,11 +66,11 @@ const ROUTES: &[Route] = &[
     // apps and items
 
     // data files
-    route("GET", "/api/v1/data-files", Bearer, One, list_data_files),
-    route("POST", "/api/v1/data-files", Bearer, Two, create_data_file),
-    route("GET", "/api/v1/data-files/{id}", Bearer, One, get_data_file),
-    route("PUT", "/api/v1/data-files/{id}", Bearer, Two, put_data_file),
-    route("DELETE", "/api/v1/data-files/{id}", Bearer, Two, delete_data_file),
+    route("GET", "/api/v1/data-files", Bearer, One, data_files::list_route),
+    route("POST", "/api/v1/data-files", Bearer, Two, data_files::create_route),
+    route("GET", "/api/v1/data-files/{id}", Bearer, One, data_files::get_route),
+    route("PUT", "/api/v1/data-files/{id}", Bearer, Two, data_files::put_route),
+    route("DELETE", "/api/v1/data-files/{id}", Bearer, Two, data_files::delete_route),
     // data stores, data assets, data sets
 
     // reports
@@ -247,26 +248,4 @@ mod tests {
             assert_eq!(table.iter().filter(|r| r == &&(*method, *pattern)).count(), 1);
         }
     }
-}
-
-// data files
-
-fn list_data_files(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
-    super::routes_data_files::list(st, ctx)
-}
-
-fn create_data_file(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
-    super::routes_data_files::create(st, ctx)
-}
-
-fn get_data_file(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
-    super::routes_data_files::get(st, p.get("id"))
-}
-
-fn put_data_file(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
-    super::routes_data_files::put(st, ctx, p.get("id"))
-}
-
-fn delete_data_file(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
-    super::routes_data_files::delete(st, p.get("id"))
 }

@@ -14,6 +14,7 @@ use super::form_data::{self, FormPart};
 use super::paging::{self, LimitRule};
 use super::reply::Reply;
 use super::request::Ctx;
+use super::router::Params;
 use super::state::{Resource, State};
 
 /// `limit`: default 20, at most 1000 (a larger value is a 400).
@@ -429,4 +430,26 @@ fn generated_name(st: &mut State, prefix: &str) -> String {
         .map(|n| format!("{prefix}{word}-{n}.{extension}"))
         .find(|candidate| !st.data_files.name_taken(candidate, None, None))
         .unwrap_or_default()
+}
+
+// Route handlers (the router's signature).
+
+pub(crate) fn list_route(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    list(st, ctx)
+}
+
+pub(crate) fn create_route(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    create(st, ctx)
+}
+
+pub(crate) fn get_route(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    get(st, p.get("id"))
+}
+
+pub(crate) fn put_route(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    put(st, ctx, p.get("id"))
+}
+
+pub(crate) fn delete_route(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    delete(st, p.get("id"))
 }
