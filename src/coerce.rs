@@ -23,6 +23,9 @@ pub enum InputType {
     Boolean,
     /// Any JSON value; a string is parsed as JSON.
     Code,
+    /// A file: text as given, or an object such as `{"base64": ..., "contentType": ...}`
+    /// (read by `multipart::file_input`).
+    File,
     /// A list of strings.
     ValueList,
     /// Ordered `(key, value)` text pairs; a key may repeat (repeated query parameters).
@@ -50,6 +53,7 @@ pub fn coerce(ty: InputType, raw: Option<&Value>) -> Result<Option<Value>, Strin
         InputType::Integer { min, max } => integer(raw, min, max).map(|n| Some(Value::from(n))),
         InputType::Boolean => boolean(raw).map(|b| Some(Value::Bool(b))),
         InputType::Code => code(raw).map(Some),
+        InputType::File => file(raw).map(Some),
         InputType::ValueList => value_list(raw)
             .map(|items| (!items.is_empty()).then(|| Value::Array(items.into_iter().map(Value::String).collect()))),
         InputType::KeyValueList => key_value_list(raw).map(|pairs| {
@@ -157,6 +161,15 @@ fn boolean(v: &Value) -> Result<bool, String> {
         Value::Number(n) if n.as_f64() == Some(1.0) => Ok(true),
         Value::Number(n) if n.as_f64() == Some(0.0) => Ok(false),
         _ => Err(MSG.into()),
+    }
+}
+
+fn file(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Object(map) if map.get("base64").is_some_and(Value::is_string) => Ok(v.clone()),
+        other => scalar_text(other)
+            .map(Value::String)
+            .ok_or_else(|| "must be text or {\"base64\": ..., \"contentType\": ...}".to_string()),
     }
 }
 
@@ -350,6 +363,7 @@ mod tests {
             InputType::Integer { min: Some(1), max: Some(5) },
             InputType::Boolean,
             InputType::Code,
+            InputType::File,
             InputType::ValueList,
             InputType::KeyValueList,
             InputType::Picklist(&["a"]),
@@ -481,6 +495,20 @@ mod tests {
                 (s("{\"a\": }"), Err("is not valid JSON (line 1, column 7: expected value)")),
                 (s("{\n  \"a\": 1,\n}"), Err("is not valid JSON (line 3, column 1: trailing comma")),
                 (s("not json"), Err("is not valid JSON (line 1, column 2: expected ident)")),
+            ],
+        );
+    }
+
+    #[test]
+    fn file_table() {
+        run(
+            InputType::File,
+            &[
+                (s("a,b\n1,2\n"), Ok(Some(json!("a,b\n1,2\n")))),
+                (s("not json"), Ok(Some(json!("not json")))),
+                (Some(json!({"base64": "AA=="})), Ok(Some(json!({"base64": "AA=="})))),
+                (Some(json!({"text": "x"})), Err("must be text or {\"base64\": ..., \"contentType\": ...}")),
+                (Some(json!([1])), Err("must be text or {\"base64\": ..., \"contentType\": ...}")),
             ],
         );
     }

@@ -97,6 +97,7 @@ pub fn type_name(ty: InputType) -> &'static str {
         InputType::Integer { .. } => "integer",
         InputType::Boolean => "boolean",
         InputType::Code => "code",
+        InputType::File => "data",
         InputType::ValueList => "valuelist",
         InputType::KeyValueList => "keyvaluelist",
         InputType::Picklist(_) => "picklist",

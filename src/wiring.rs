@@ -18,7 +18,11 @@ macro_rules! for_each_export {
                 // apps
 
                 // data files
-
+                list_datafiles => "listDatafiles",
+                get_data_file => "getDataFile",
+                create_data_file => "createDataFile",
+                update_data_file => "updateDataFile",
+                delete_data_file => "deleteDataFile",
                 // data stores, data assets, data sets
 
                 // reports
@@ -31,7 +35,7 @@ macro_rules! for_each_export {
                 // apps
 
                 // data files
-
+                select_data_file => "selectDataFile",
                 // data stores, data assets, data sets
             }
         }

@@ -69,6 +69,10 @@ pub fn run(client: &mut Client<'_>, spec: &PicklistSpec, inputs: &Inputs) -> Res
             pairs.push((param.into(), text.into()));
             Some(text.to_lowercase())
         }
+        (Search::Wildcard(param), Some(text)) => {
+            pairs.push((param.into(), format!("*{text}*")));
+            Some(text.to_lowercase())
+        }
         (Search::ScimContains(fields), Some(text)) => {
             pairs.push(("filter".into(), scim_contains(fields, text)));
             None

@@ -228,6 +228,9 @@ pub enum Search {
     Local,
     /// Sent as this query parameter (e.g. `name`); labels are also matched here.
     Param(&'static str),
+    /// Sent as this wildcard query parameter, `*<search>*` (data files' `baseNameWildcard`);
+    /// labels are also matched here.
+    Wildcard(&'static str),
     /// Sent as a SCIM `filter`, `<field> co "<search>"` for each field joined by `or`; the API's
     /// match is trusted (a label may not show the field that matched, e.g. an email).
     ScimContains(&'static [&'static str]),

@@ -120,7 +120,7 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
         // apps
 
         // data files
-
+        "dataFiles" => super::routes_data_files::seed(st, &req.records, req.count, &req.name_prefix),
         // data stores, data assets, data sets
 
         // reports

@@ -18,7 +18,8 @@ pub(crate) enum Api {
     // apps and items
 
     // data files
-
+    /// items `{code, title, detail}`, no `traceId` (the schema allows nothing else).
+    DataFiles,
     // data stores, data assets, data sets
 
     // reports
@@ -38,7 +39,8 @@ impl Api {
         // apps and items
 
         // data files
-
+        } else if path.starts_with("/api/v1/data-files") {
+            Api::DataFiles
         // data stores, data assets, data sets
 
         // reports
@@ -142,11 +144,11 @@ impl ApiError {
             Api::OAuth => {
                 item.insert("status".into(), json!(self.status.as_u16().to_string()));
             }
-            Api::Other => {}
+            Api::DataFiles | Api::Other => {}
         }
         let mut body = Map::new();
         body.insert("errors".into(), Value::Array(vec![Value::Object(item)]));
-        if api != Api::OAuth {
+        if !matches!(api, Api::OAuth | Api::DataFiles) {
             body.insert("traceId".into(), json!(trace_id));
         }
         Value::Object(body)

@@ -8,6 +8,7 @@ mod clock;
 mod control;
 mod errors;
 mod faults;
+mod form_data;
 mod gen;
 mod limits;
 mod oauth;

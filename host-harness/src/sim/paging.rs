@@ -185,6 +185,23 @@ pub(crate) fn parse_cursor(ctx: &Ctx) -> Result<Option<Cursor>, ApiError> {
     Ok(Some(cursor))
 }
 
+/// Reads a cursor from one parameter that moves both ways (data files' `page`).
+pub(crate) fn parse_page_cursor(ctx: &Ctx, param: &str) -> Result<Option<Cursor>, ApiError> {
+    let bad = || ApiError::bad_request(format!("invalid {param} cursor")).param(param);
+    ctx.param(param).map(|raw| Cursor::decode(raw).ok_or_else(bad)).transpose()
+}
+
+/// Data files' `links`: `self`, `next` and `prev` always present, each `{href}` or `{}`; the
+/// cursors go in `param`.
+pub(crate) fn page_links(ctx: &Ctx, base_url: &str, w: &Window, param: &str) -> Value {
+    let query = if ctx.raw_query.is_empty() { String::new() } else { format!("?{}", ctx.raw_query) };
+    let link = |cursor: &Option<String>| match cursor {
+        Some(cursor) => json!({ "href": href_with_cursor(ctx, base_url, param, cursor) }),
+        None => json!({}),
+    };
+    json!({ "self": { "href": format!("{base_url}{}{query}", ctx.path) }, "next": link(&w.next), "prev": link(&w.prev) })
+}
+
 /// The slice of a sorted list one page covers, and the cursors around it.
 #[derive(Debug, Clone)]
 pub(crate) struct Window {
@@ -235,7 +252,7 @@ fn href_with_cursor(ctx: &Ctx, base_url: &str, key: &str, cursor: &str) -> Strin
     let mut pairs: Vec<String> = ctx
         .query
         .iter()
-        .filter(|(k, _)| k != "next" && k != "prev")
+        .filter(|(k, _)| k != "next" && k != "prev" && k != key)
         .map(|(k, v)| format!("{}={}", query_encode(k), query_encode(v)))
         .collect();
     pairs.push(format!("{key}={}", query_encode(cursor)));

@@ -38,7 +38,8 @@ impl RequestLog {
         request.insert("path".into(), json!(ctx.path));
         request.insert("query".into(), json!(mask_query(&ctx.raw_query)));
         request.insert("headers".into(), Value::Object(mask_headers(&ctx.headers)));
-        request.insert("body".into(), body_value(&ctx.body, ctx.is_form()));
+        let body = super::form_data::logged(ctx).unwrap_or_else(|| body_value(&ctx.body, ctx.is_form()));
+        request.insert("body".into(), body);
         self.entries.push(Entry { seq: self.last_seq, request, response: Value::Null });
         self.last_seq
     }
@@ -131,7 +132,8 @@ fn body_value(bytes: &[u8], form: bool) -> Value {
     }
 }
 
-fn mask_json(value: &mut Value) {
+/// Masks secret fields of a JSON value.
+pub(crate) fn mask_json(value: &mut Value) {
     match value {
         Value::Object(map) => map.iter_mut().for_each(|(key, v)| {
             if SECRET_FIELDS.contains(&key.as_str()) {

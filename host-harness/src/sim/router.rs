@@ -10,6 +10,7 @@ use super::oauth;
 use super::ratelimit::Tier;
 use super::reply::Reply;
 use super::request::Ctx;
+use super::routes_data_files as data_files;
 use super::routes_spaces as spaces;
 use super::routes_users as users;
 use super::state::State;
@@ -65,7 +66,11 @@ const ROUTES: &[Route] = &[
     // apps and items
 
     // data files
-
+    route("GET", "/api/v1/data-files", Bearer, One, data_files::list_route),
+    route("POST", "/api/v1/data-files", Bearer, Two, data_files::create_route),
+    route("GET", "/api/v1/data-files/{id}", Bearer, One, data_files::get_route),
+    route("PUT", "/api/v1/data-files/{id}", Bearer, Two, data_files::put_route),
+    route("DELETE", "/api/v1/data-files/{id}", Bearer, Two, data_files::delete_route),
     // data stores, data assets, data sets
 
     // reports

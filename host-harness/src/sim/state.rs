@@ -75,7 +75,7 @@ pub(crate) enum Resource {
     // apps
 
     // data files
-
+    DataFiles,
     // data stores, data assets, data sets
 
     // reports
@@ -89,7 +89,7 @@ impl Resource {
             // apps
 
             // data files
-
+            Resource::DataFiles => "dataFiles",
             // data stores, data assets, data sets
 
             // reports
