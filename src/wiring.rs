@@ -18,11 +18,11 @@ macro_rules! for_each_export {
                 // apps
 
                 // data files
-                list_datafiles => "listDatafiles",
-                get_data_file => "getDataFile",
-                create_data_file => "createDataFile",
-                update_data_file => "updateDataFile",
-                delete_data_file => "deleteDataFile",
+                list_datafiles "list-datafiles" => "listDatafiles",
+                get_data_file "get-data-file" => "getDataFile",
+                create_data_file "create-data-file" => "createDataFile",
+                update_data_file "update-data-file" => "updateDataFile",
+                delete_data_file "delete-data-file" => "deleteDataFile",
                 // data stores, data assets, data sets
 
                 // reports
@@ -35,7 +35,7 @@ macro_rules! for_each_export {
                 // apps
 
                 // data files
-                select_data_file => "selectDataFile",
+                select_data_file "select-data-file" => "selectDataFile",
                 // data stores, data assets, data sets
             }
         }
