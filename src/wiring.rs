@@ -14,9 +14,13 @@ macro_rules! for_each_export {
                 update_space => "updateSpace",
                 delete_space => "deleteSpace",
                 // users
-
+                list_users => "listUsers",
+                get_my_user => "getMyUser",
                 // apps
-
+                get_app => "getApp",
+                create_app => "createApp",
+                update_app => "updateApp",
+                delete_app => "deleteApp",
                 // data files
 
                 // data stores, data assets, data sets
@@ -29,6 +33,7 @@ macro_rules! for_each_export {
                 select_space => "selectSpace",
                 select_user => "selectUser",
                 // apps
+                select_app => "selectApp",
 
                 // data files
 
