@@ -16,6 +16,8 @@ pub(crate) enum Api {
     /// items `{code, title, detail, status: string}`, no `traceId`.
     OAuth,
     // apps and items
+    /// items `{code, title, detail}`, no `traceId` (it travels as `X-B3-Traceid`).
+    Items,
 
     // data files
 
@@ -36,6 +38,8 @@ impl Api {
         } else if path.starts_with("/oauth/") {
             Api::OAuth
         // apps and items
+        } else if path.starts_with("/api/v1/items") {
+            Api::Items
 
         // data files
 
@@ -142,11 +146,11 @@ impl ApiError {
             Api::OAuth => {
                 item.insert("status".into(), json!(self.status.as_u16().to_string()));
             }
-            Api::Other => {}
+            Api::Other | Api::Items => {}
         }
         let mut body = Map::new();
         body.insert("errors".into(), Value::Array(vec![Value::Object(item)]));
-        if api != Api::OAuth {
+        if !matches!(api, Api::OAuth | Api::Items) {
             body.insert("traceId".into(), json!(trace_id));
         }
         Value::Object(body)
@@ -167,6 +171,9 @@ impl ApiError {
     /// The complete response for `api`.
     pub fn reply(&self, api: Api, trace_id: &str) -> Reply {
         let mut reply = Reply::json(self.status, &self.body(api, trace_id));
+        if api == Api::Items {
+            reply.set_header("x-b3-traceid", trace_id);
+        }
         for (name, value) in self.extra.iter().flat_map(|e| &e.headers) {
             reply.set_header(name, value.clone());
         }
