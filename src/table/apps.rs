@@ -33,8 +33,10 @@ const DESCRIPTION: InputSpec = InputSpec {
     ..InputSpec::text("description", "App Description", "The description of the app.")
 };
 
-const LOCALE: InputSpec =
-    InputSpec { example: Some("en-US"), ..InputSpec::text("locale", "Locale", "A locale instead of the tenant's default.") };
+const LOCALE: InputSpec = InputSpec {
+    example: Some("en-US"),
+    ..InputSpec::text("locale", "Locale", "A locale instead of the tenant's default.")
+};
 
 const USAGE: InputSpec = InputSpec {
     ty: InputType::Picklist(&["ANALYTICS", "DATA_PREPARATION", "DATAFLOW_PREP", "SINGLE_TABLE_PREP"]),
@@ -124,7 +126,9 @@ pub const EXPORTS: &[ExportSpec] = &[
             paging: PagingStyle::Cursor,
             page_size: ITEMS_MAX_LIMIT,
             fixed_query: &[("resourceType", "app")],
-            search: Search::Param("name"),
+            // `name` matches a whole name; `query` finds the text in a name or description, and
+            // labels are matched here, so the search is a substring of the name.
+            search: Search::Param("query"),
             key_field: "resourceId",
             label: LabelRule::FirstOf(&["name"]),
         }),

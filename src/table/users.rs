@@ -11,7 +11,11 @@ const USER_EXAMPLE: &str = r#"{"id":"60a7c4e8f1b2c3d4e5f60718","tenantId":"xqFQ0
 
 const SORT: InputSpec = InputSpec {
     example: Some("-createdAt"),
-    ..InputSpec::text("sort", "Sort", "Field to sort by, e.g. `name`, `email`, `status` or `createdAt`, with `-` for descending.")
+    ..InputSpec::text(
+        "sort",
+        "Sort",
+        "Field to sort by, e.g. `name`, `email`, `status` or `createdAt`, with `-` for descending.",
+    )
 };
 
 /// The Users exports.
