@@ -14,9 +14,13 @@ macro_rules! for_each_export {
                 update_space "update-space" => "updateSpace",
                 delete_space "delete-space" => "deleteSpace",
                 // users
-
+                list_users "list-users" => "listUsers",
+                get_my_user "get-my-user" => "getMyUser",
                 // apps
-
+                get_app "get-app" => "getApp",
+                create_app "create-app" => "createApp",
+                update_app "update-app" => "updateApp",
+                delete_app "delete-app" => "deleteApp",
                 // data files
                 list_datafiles "list-datafiles" => "listDatafiles",
                 get_data_file "get-data-file" => "getDataFile",
@@ -33,6 +37,7 @@ macro_rules! for_each_export {
                 select_space "select-space" => "selectSpace",
                 select_user "select-user" => "selectUser",
                 // apps
+                select_app "select-app" => "selectApp",
 
                 // data files
                 select_data_file "select-data-file" => "selectDataFile",

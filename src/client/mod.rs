@@ -107,15 +107,19 @@ impl<'h> Client<'h> {
 
     /// As [`Client::send`], but follows up to [`MAX_REDIRECTS`] redirects that stay on the
     /// tenant origin (303, and 301/302 for GET, continue as GET without a body; 307/308 repeat
-    /// the method and body). A redirect elsewhere is an `api` error carrying its status.
+    /// the method and body). A redirect elsewhere is `invalid-response` naming it; nothing is sent there.
     pub fn send_following(&mut self, method: Method, url: &str, body: Option<&Body>) -> Result<HttpResponse> {
         let (mut method, mut url, mut body) = (method, url.to_string(), body);
         for _ in 0..=MAX_REDIRECTS {
             let response = self.exchange(method, &url, body)?;
-            let Some(next) = redirect_target(&response, &url).filter(|next| self.connection.tenant.same_origin(next))
-            else {
+            let Some(next) = redirect_target(&response, &url) else {
                 return check_status(response, host::now_unix_secs(self.host));
             };
+            if !self.connection.tenant.same_origin(&next) {
+                return Err(ConnectorError::InvalidResponse(format!(
+                    "refused to follow a redirect off the tenant host: {next}"
+                )));
+            }
             if response.status == 303 || (matches!(response.status, 301 | 302) && method != Method::Head) {
                 method = Method::Get;
                 body = None;

@@ -118,6 +118,7 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
         "spaces" => seed_spaces(st, &req),
         "users" => seed_users(st, &req),
         // apps
+        "apps" => super::routes_apps::seed(st, req.count, &req.records, &req.name_prefix),
 
         // data files
         "dataFiles" => super::routes_data_files::seed(st, &req.records, req.count, &req.name_prefix),

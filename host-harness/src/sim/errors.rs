@@ -16,6 +16,8 @@ pub(crate) enum Api {
     /// items `{code, title, detail, status: string}`, no `traceId`.
     OAuth,
     // apps and items
+    /// items `{code, title, detail}`, no `traceId` (it travels as `X-B3-Traceid`).
+    Items,
 
     // data files
     /// items `{code, title, detail}`, no `traceId` (the schema allows nothing else).
@@ -37,6 +39,8 @@ impl Api {
         } else if path.starts_with("/oauth/") {
             Api::OAuth
         // apps and items
+        } else if path.starts_with("/api/v1/items") {
+            Api::Items
 
         // data files
         } else if path.starts_with("/api/v1/data-files") {
@@ -144,11 +148,11 @@ impl ApiError {
             Api::OAuth => {
                 item.insert("status".into(), json!(self.status.as_u16().to_string()));
             }
-            Api::DataFiles | Api::Other => {}
+            Api::DataFiles | Api::Items | Api::Other => {}
         }
         let mut body = Map::new();
         body.insert("errors".into(), Value::Array(vec![Value::Object(item)]));
-        if !matches!(api, Api::OAuth | Api::DataFiles) {
+        if !matches!(api, Api::OAuth | Api::DataFiles | Api::Items) {
             body.insert("traceId".into(), json!(trace_id));
         }
         Value::Object(body)
@@ -169,6 +173,9 @@ impl ApiError {
     /// The complete response for `api`.
     pub fn reply(&self, api: Api, trace_id: &str) -> Reply {
         let mut reply = Reply::json(self.status, &self.body(api, trace_id));
+        if api == Api::Items {
+            reply.set_header("x-b3-traceid", trace_id);
+        }
         for (name, value) in self.extra.iter().flat_map(|e| &e.headers) {
             reply.set_header(name, value.clone());
         }

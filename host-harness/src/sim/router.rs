@@ -10,6 +10,7 @@ use super::oauth;
 use super::ratelimit::Tier;
 use super::reply::Reply;
 use super::request::Ctx;
+use super::routes_apps as apps;
 use super::routes_data_files as data_files;
 use super::routes_spaces as spaces;
 use super::routes_users as users;
@@ -64,6 +65,11 @@ const ROUTES: &[Route] = &[
     route("GET", "/api/v1/users/me", Bearer, One, my_user),
     route("GET", "/api/v1/users/{userId}", Bearer, One, get_user),
     // apps and items
+    route("POST", "/api/v1/apps", Bearer, Two, create_app),
+    route("GET", "/api/v1/apps/{appId}", Bearer, One, get_app),
+    route("PUT", "/api/v1/apps/{appId}", Bearer, Two, update_app),
+    route("DELETE", "/api/v1/apps/{appId}", Bearer, Two, delete_app),
+    route("GET", "/api/v1/items", Bearer, One, list_items),
 
     // data files
     route("GET", "/api/v1/data-files", Bearer, One, data_files::list_route),
@@ -135,6 +141,28 @@ fn oauth_revoke(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError
 
 fn well_known(st: &mut State, _: &Ctx, _: &Params) -> Result<Reply, ApiError> {
     oauth::well_known(st)
+}
+
+// apps and items
+
+fn create_app(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    apps::create(st, ctx)
+}
+
+fn get_app(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    apps::get(st, p.get("appId"))
+}
+
+fn update_app(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    apps::update(st, ctx, p.get("appId"))
+}
+
+fn delete_app(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    apps::delete(st, p.get("appId"))
+}
+
+fn list_items(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    apps::list_items(st, ctx)
 }
 
 /// (method, pattern) of every tenant route, in table order.

@@ -73,7 +73,7 @@ pub(crate) enum Resource {
     Spaces,
     Users,
     // apps
-
+    Apps,
     // data files
     DataFiles,
     // data stores, data assets, data sets
@@ -87,7 +87,7 @@ impl Resource {
             Resource::Spaces => "spaces",
             Resource::Users => "users",
             // apps
-
+            Resource::Apps => "apps",
             // data files
             Resource::DataFiles => "dataFiles",
             // data stores, data assets, data sets
