@@ -20,7 +20,20 @@ macro_rules! for_each_export {
                 // data files
 
                 // data stores, data assets, data sets
-
+                list_data_stores => "listDataStores",
+                get_data_store => "getDataStore",
+                create_data_store => "createDataStore",
+                update_data_store => "updateDataStore",
+                delete_data_stores => "deleteDataStores",
+                delete_data_stores_assets => "deleteDataStoresAssets",
+                get_data_assets => "getDataAssets",
+                create_data_assets => "createDataAssets",
+                update_data_assets => "updateDataAssets",
+                delete_data_assets => "deleteDataAssets",
+                get_dataset => "getDataset",
+                create_dataset => "createDataset",
+                update_dataset => "updateDataset",
+                delete_dataset => "deleteDataset",
                 // reports
 
                 // raw request
@@ -33,6 +46,9 @@ macro_rules! for_each_export {
                 // data files
 
                 // data stores, data assets, data sets
+                select_data_store => "selectDataStore",
+                select_data_asset => "selectDataAsset",
+                select_data_set => "selectDataSet",
             }
         }
     };

@@ -2,6 +2,7 @@
 //! invalid), then performs the entry's operation through a [`Client`]. Every error leaves with
 //! the call's secrets redacted.
 
+pub mod data_stores;
 mod list;
 pub mod pages;
 mod picklist;

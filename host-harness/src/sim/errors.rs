@@ -20,7 +20,8 @@ pub(crate) enum Api {
     // data files
 
     // data stores, data assets, data sets
-
+    /// items `{code, title, detail, status: string}`, top-level `traceId`.
+    DataStores,
     // reports
     /// anything else: items `{code, title, detail}`, top-level `traceId`.
     Other,
@@ -40,7 +41,11 @@ impl Api {
         // data files
 
         // data stores, data assets, data sets
-
+        } else if ["/api/v1/data-stores", "/api/v1/data-assets", "/api/v1/data-sets"]
+            .iter()
+            .any(|p| path.starts_with(p))
+        {
+            Api::DataStores
         // reports
         } else {
             Api::Other
@@ -140,6 +145,10 @@ impl ApiError {
                 }
             }
             Api::OAuth => {
+                item.insert("status".into(), json!(self.status.as_u16().to_string()));
+            }
+            // data stores, data assets, data sets
+            Api::DataStores => {
                 item.insert("status".into(), json!(self.status.as_u16().to_string()));
             }
             Api::Other => {}
