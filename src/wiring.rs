@@ -28,7 +28,20 @@ macro_rules! for_each_export {
                 update_data_file "update-data-file" => "updateDataFile",
                 delete_data_file "delete-data-file" => "deleteDataFile",
                 // data stores, data assets, data sets
-
+                list_data_stores "list-data-stores" => "listDataStores",
+                get_data_store "get-data-store" => "getDataStore",
+                create_data_store "create-data-store" => "createDataStore",
+                update_data_store "update-data-store" => "updateDataStore",
+                delete_data_stores "delete-data-stores" => "deleteDataStores",
+                delete_data_stores_assets "delete-data-stores-assets" => "deleteDataStoresAssets",
+                get_data_assets "get-data-assets" => "getDataAssets",
+                create_data_assets "create-data-assets" => "createDataAssets",
+                update_data_assets "update-data-assets" => "updateDataAssets",
+                delete_data_assets "delete-data-assets" => "deleteDataAssets",
+                get_dataset "get-dataset" => "getDataset",
+                create_dataset "create-dataset" => "createDataset",
+                update_dataset "update-dataset" => "updateDataset",
+                delete_dataset "delete-dataset" => "deleteDataset",
                 // reports
 
                 // raw request
@@ -42,6 +55,9 @@ macro_rules! for_each_export {
                 // data files
                 select_data_file "select-data-file" => "selectDataFile",
                 // data stores, data assets, data sets
+                select_data_store "select-data-store" => "selectDataStore",
+                select_data_asset "select-data-asset" => "selectDataAsset",
+                select_data_set "select-data-set" => "selectDataSet",
             }
         }
     };

@@ -3,6 +3,7 @@
 //! the call's secrets redacted.
 
 pub mod data_files;
+pub mod data_stores;
 mod list;
 pub mod pages;
 mod picklist;

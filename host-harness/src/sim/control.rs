@@ -9,6 +9,7 @@ use super::clock::rfc3339;
 use super::oauth;
 use super::reply::Reply;
 use super::request::Ctx;
+use super::routes_data_stores::{self as data_stores, Kind};
 use super::routes_spaces::{self as spaces, NewSpace, SPACE_TYPES};
 use super::routes_users::{self as users, NewUser};
 use super::state::State;
@@ -82,6 +83,10 @@ struct SeedRequest {
     kind: Option<String>,
     #[serde(default)]
     records: Vec<Value>,
+    // data stores, data assets, data sets
+    /// The store of seeded data assets, the asset of seeded data sets.
+    #[serde(default)]
+    parent_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,7 +128,14 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
         // data files
         "dataFiles" => super::routes_data_files::seed(st, &req.records, req.count, &req.name_prefix),
         // data stores, data assets, data sets
-
+        "data-stores" | "data-assets" | "data-sets" => {
+            let kind = match req.resource.as_str() {
+                "data-stores" => Kind::Store,
+                "data-assets" => Kind::Asset,
+                _ => Kind::Set,
+            };
+            data_stores::seed(st, kind, req.count, &req.records, req.parent_id.as_deref())
+        }
         // reports
         other => Err(format!("unsupported resource {other:?}; use \"spaces\" or \"users\"")),
     };

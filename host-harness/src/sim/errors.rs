@@ -23,7 +23,8 @@ pub(crate) enum Api {
     /// items `{code, title, detail}`, no `traceId` (the schema allows nothing else).
     DataFiles,
     // data stores, data assets, data sets
-
+    /// items `{code, title, detail, status: string}`, top-level `traceId`.
+    DataStores,
     // reports
     /// anything else: items `{code, title, detail}`, top-level `traceId`.
     Other,
@@ -46,7 +47,11 @@ impl Api {
         } else if path.starts_with("/api/v1/data-files") {
             Api::DataFiles
         // data stores, data assets, data sets
-
+        } else if ["/api/v1/data-stores", "/api/v1/data-assets", "/api/v1/data-sets"]
+            .iter()
+            .any(|p| path.starts_with(p))
+        {
+            Api::DataStores
         // reports
         } else {
             Api::Other
@@ -146,6 +151,10 @@ impl ApiError {
                 }
             }
             Api::OAuth => {
+                item.insert("status".into(), json!(self.status.as_u16().to_string()));
+            }
+            // data stores, data assets, data sets
+            Api::DataStores => {
                 item.insert("status".into(), json!(self.status.as_u16().to_string()));
             }
             Api::DataFiles | Api::Items | Api::Other => {}

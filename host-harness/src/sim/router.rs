@@ -12,6 +12,7 @@ use super::reply::Reply;
 use super::request::Ctx;
 use super::routes_apps as apps;
 use super::routes_data_files as data_files;
+use super::routes_data_stores::{self as data_stores, Kind};
 use super::routes_spaces as spaces;
 use super::routes_users as users;
 use super::state::State;
@@ -78,6 +79,23 @@ const ROUTES: &[Route] = &[
     route("PUT", "/api/v1/data-files/{id}", Bearer, Two, data_files::put_route),
     route("DELETE", "/api/v1/data-files/{id}", Bearer, Two, data_files::delete_route),
     // data stores, data assets, data sets
+    route("GET", "/api/v1/data-stores", Bearer, One, ds_list_stores),
+    route("POST", "/api/v1/data-stores", Bearer, Two, ds_create_store),
+    route("DELETE", "/api/v1/data-stores", Bearer, Two, ds_delete_stores),
+    route("GET", "/api/v1/data-stores/{data-store-id}", Bearer, One, ds_get_store),
+    route("PUT", "/api/v1/data-stores/{data-store-id}", Bearer, Two, ds_put_store),
+    route("GET", "/api/v1/data-stores/{data-store-ids}/data-assets", Bearer, One, ds_list_assets),
+    route("DELETE", "/api/v1/data-stores/{data-store-ids}/data-assets", Bearer, Two, ds_delete_assets_of),
+    route("GET", "/api/v1/data-stores/{data-store-ids}/data-assets/{data-asset-ids}/data-sets", Bearer, One, ds_list_sets),
+    route("DELETE", "/api/v1/data-stores/{data-store-ids}/data-assets/{data-asset-ids}/data-sets", Bearer, Two, ds_delete_sets_of),
+    route("POST", "/api/v1/data-assets", Bearer, Two, ds_create_asset),
+    route("DELETE", "/api/v1/data-assets", Bearer, Two, ds_delete_assets),
+    route("GET", "/api/v1/data-assets/{data-asset-id}", Bearer, One, ds_get_asset),
+    route("PUT", "/api/v1/data-assets/{data-asset-id}", Bearer, Two, ds_put_asset),
+    route("POST", "/api/v1/data-sets", Bearer, Two, ds_create_set),
+    route("DELETE", "/api/v1/data-sets", Bearer, Two, ds_delete_sets),
+    route("GET", "/api/v1/data-sets/{data-set-id}", Bearer, One, ds_get_set),
+    route("PUT", "/api/v1/data-sets/{data-set-id}", Bearer, Two, ds_put_set),
 
     // reports
 
@@ -163,6 +181,76 @@ fn delete_app(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
 
 fn list_items(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
     apps::list_items(st, ctx)
+}
+
+// data stores, data assets, data sets
+
+fn ds_list_stores(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    data_stores::list_stores(st, ctx)
+}
+
+fn ds_create_store(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    data_stores::create(st, ctx, Kind::Store)
+}
+
+fn ds_delete_stores(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    data_stores::delete_batch(st, ctx, Kind::Store)
+}
+
+fn ds_get_store(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::get(st, ctx, Kind::Store, p.get("data-store-id"))
+}
+
+fn ds_put_store(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::put(st, ctx, Kind::Store, p.get("data-store-id"))
+}
+
+fn ds_list_assets(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::list_assets(st, ctx, p.get("data-store-ids"))
+}
+
+fn ds_delete_assets_of(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::delete_assets_of(st, p.get("data-store-ids"))
+}
+
+fn ds_list_sets(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::list_sets(st, ctx, p.get("data-store-ids"), p.get("data-asset-ids"))
+}
+
+fn ds_delete_sets_of(st: &mut State, _: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::delete_sets_of(st, p.get("data-store-ids"), p.get("data-asset-ids"))
+}
+
+fn ds_create_asset(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    data_stores::create(st, ctx, Kind::Asset)
+}
+
+fn ds_delete_assets(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    data_stores::delete_batch(st, ctx, Kind::Asset)
+}
+
+fn ds_get_asset(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::get(st, ctx, Kind::Asset, p.get("data-asset-id"))
+}
+
+fn ds_put_asset(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::put(st, ctx, Kind::Asset, p.get("data-asset-id"))
+}
+
+fn ds_create_set(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    data_stores::create(st, ctx, Kind::Set)
+}
+
+fn ds_delete_sets(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    data_stores::delete_batch(st, ctx, Kind::Set)
+}
+
+fn ds_get_set(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::get(st, ctx, Kind::Set, p.get("data-set-id"))
+}
+
+fn ds_put_set(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    data_stores::put(st, ctx, Kind::Set, p.get("data-set-id"))
 }
 
 /// (method, pattern) of every tenant route, in table order.

@@ -77,7 +77,9 @@ pub(crate) enum Resource {
     // data files
     DataFiles,
     // data stores, data assets, data sets
-
+    DataStores,
+    DataAssets,
+    DataSets,
     // reports
 }
 
@@ -91,7 +93,9 @@ impl Resource {
             // data files
             Resource::DataFiles => "dataFiles",
             // data stores, data assets, data sets
-
+            Resource::DataStores => "data-stores",
+            Resource::DataAssets => "data-assets",
+            Resource::DataSets => "data-sets",
             // reports
         }
     }
