@@ -122,7 +122,7 @@ pub fn require_one_of(inputs: &Inputs, keys: &[&str]) -> Result<()> {
 
 /// Ids that go into a path: not `/`, not `..`, not only dots (`.` would address the
 /// collection once a URL is normalised), and no empty item in a list joined into a path.
-fn check_path_ids(path: &str, inputs: &Inputs) -> Result<()> {
+pub fn check_path_ids(path: &str, inputs: &Inputs) -> Result<()> {
     for (key, joined) in path_placeholders(path) {
         let ids: Vec<&str> = if joined { inputs.list(key) } else { inputs.str(key).into_iter().collect() };
         for id in ids {

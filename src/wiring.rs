@@ -22,8 +22,11 @@ macro_rules! for_each_export {
                 // data stores, data assets, data sets
 
                 // reports
+                create_report => "createReport",
+                get_report_request_status => "getReportRequestStatus",
 
                 // raw request
+                raw_request => "rawRequest",
             }
             data_sources: {
                 select_space => "selectSpace",

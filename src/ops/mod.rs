@@ -5,6 +5,8 @@
 mod list;
 pub mod pages;
 mod picklist;
+pub mod raw;
+pub mod reports;
 mod request;
 mod rmw;
 
