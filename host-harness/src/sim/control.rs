@@ -124,6 +124,7 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
         // data stores, data assets, data sets
 
         // reports
+        "reports" => super::routes_reports::seed(st, req.count, &req.records),
         other => Err(format!("unsupported resource {other:?}; use \"spaces\" or \"users\"")),
     };
     match result {

@@ -22,6 +22,8 @@ pub(crate) enum Api {
     // data stores, data assets, data sets
 
     // reports
+    /// items `{code: "REP-<status><nnn>", title, detail}`, no `traceId`.
+    Reports,
     /// anything else: items `{code, title, detail}`, top-level `traceId`.
     Other,
 }
@@ -42,6 +44,8 @@ impl Api {
         // data stores, data assets, data sets
 
         // reports
+        } else if path.starts_with("/api/v1/reports") {
+            Api::Reports
         } else {
             Api::Other
         }
@@ -142,11 +146,16 @@ impl ApiError {
             Api::OAuth => {
                 item.insert("status".into(), json!(self.status.as_u16().to_string()));
             }
+            Api::Reports => {
+                if self.code.starts_with("HTTP-") {
+                    item.insert("code".into(), json!(format!("REP-{}000", self.status.as_u16())));
+                }
+            }
             Api::Other => {}
         }
         let mut body = Map::new();
         body.insert("errors".into(), Value::Array(vec![Value::Object(item)]));
-        if api != Api::OAuth {
+        if !matches!(api, Api::OAuth | Api::Reports) {
             body.insert("traceId".into(), json!(trace_id));
         }
         Value::Object(body)

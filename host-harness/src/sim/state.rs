@@ -79,6 +79,7 @@ pub(crate) enum Resource {
     // data stores, data assets, data sets
 
     // reports
+    Reports,
 }
 
 impl Resource {
@@ -93,6 +94,7 @@ impl Resource {
             // data stores, data assets, data sets
 
             // reports
+            Resource::Reports => "reports",
         }
     }
 }
