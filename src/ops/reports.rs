@@ -16,6 +16,23 @@ const LONGEST_WAIT: Duration = Duration::from_secs(10);
 /// Statuses after which a report does not change.
 const FINAL: &[&str] = &["done", "failed", "aborted"];
 
+/// POST /reports with the JSON as given; the output is Qlik's body plus `reportId` and
+/// `statusLocation`, read from the `Location` header (`.../reports/{id}/status`).
+pub fn create(client: &mut Client<'_>, inputs: &Inputs) -> Result<Value> {
+    let url = client.api_url("/reports");
+    let (response, body) = client.send_json(Method::Post, &url, inputs.get("reportInput"))?;
+    let location = response.header("location").map(str::to_string);
+    let path = location.as_deref().map(|l| l.split(['?', '#']).next().unwrap_or_default().trim_end_matches('/'));
+    let id = path.map(|p| p.strip_suffix("/status").unwrap_or(p)).and_then(|p| p.rsplit('/').next());
+    let mut out = match body {
+        Value::Object(map) => map,
+        _ => Default::default(),
+    };
+    out.insert("reportId".into(), id.filter(|id| !id.is_empty()).map_or(Value::Null, |id| Value::String(id.into())));
+    out.insert("statusLocation".into(), location.map_or(Value::Null, Value::String));
+    Ok(Value::Object(out))
+}
+
 /// GET /reports/{reportId}/status; with `waitForCompletion`, re-polls (1 s, ×1.5 per poll, at
 /// most 10 s apart) until a final status or `maxWaitSeconds` on the host's clock, when the last
 /// status comes back with `timedOut: true`.

@@ -23,6 +23,7 @@ const INPUTS: &[InputSpec] = &[
     InputSpec {
         ty: InputType::Picklist(&["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
         required: true,
+        example: Some("GET"),
         ..InputSpec::text("method", "Method", "The HTTP method.")
     },
     InputSpec {

@@ -1,8 +1,9 @@
 //! Reports: create a report request and follow its status.
 
-use super::{BodySpec, ExportKind, ExportSpec, InputSpec, InputType, Op, OutputSpec, RequestSpec};
+use super::{ExportKind, ExportSpec, InputSpec, InputType, Op};
 use crate::error::{ConnectorError, Result};
 use crate::inputs::{check_path_ids, Inputs};
+use serde_json::Value;
 
 const REPORT_INPUT: InputSpec = InputSpec {
     ty: InputType::Code,
@@ -43,14 +44,13 @@ const MAX_WAIT: InputSpec = InputSpec {
     )
 };
 
-/// The report request must be a JSON object.
+/// The report request is a JSON object with Qlik's required `type` and `output`.
 fn report_object(inputs: &Inputs) -> Result<()> {
-    match inputs.get("reportInput") {
-        Some(value) if !value.is_object() => {
-            Err(ConnectorError::invalid("reportInput", "reportInput must be a JSON object"))
-        }
-        _ => Ok(()),
+    let Some(report) = inputs.get("reportInput") else { return Ok(()) };
+    if report.get("type").is_some_and(Value::is_string) && report.get("output").is_some_and(Value::is_object) {
+        return Ok(());
     }
+    Err(ConnectorError::invalid("reportInput", "reportInput must be a JSON object with a type and an output"))
 }
 
 /// The report id goes into a path.
@@ -66,10 +66,7 @@ pub const EXPORTS: &[ExportSpec] = &[
         description: "Request a report; Qlik answers at once and builds it in the background.",
         kind: ExportKind::Action,
         inputs: &[REPORT_INPUT],
-        op: Op::Request(
-            RequestSpec::post("/reports", BodySpec::Input("reportInput"))
-                .output(OutputSpec::WithLocation { id_key: "reportId" }),
-        ),
+        op: Op::Custom(crate::ops::reports::create),
         check: Some(report_object),
         example_output: r#"{"message":"Report request has been accepted and is being processed.","requestId":"f5ceaff0-2bd0-4a2c-8e4b-0bd8a0b3e5d1","outputsUrl":"https://acme.us.qlikcloud.com/api/v1/reports/f5ceaff0-2bd0-4a2c-8e4b-0bd8a0b3e5d1/outputs","reportId":"f5ceaff0-2bd0-4a2c-8e4b-0bd8a0b3e5d1","statusLocation":"https://acme.us.qlikcloud.com/api/v1/reports/f5ceaff0-2bd0-4a2c-8e4b-0bd8a0b3e5d1/status"}"#,
     },
