@@ -26,6 +26,9 @@ pub enum InputType {
     /// A file: text as given, or an object such as `{"base64": ..., "contentType": ...}`
     /// (read by `multipart::file_input`).
     File,
+    /// Any JSON value, or text: a string that starts with `{` or `[` is parsed as JSON (and
+    /// must be valid), any other string stays text (rawRequest's `data`).
+    CodeOrText,
     /// A list of strings.
     ValueList,
     /// Ordered `(key, value)` text pairs; a key may repeat (repeated query parameters).
@@ -54,6 +57,10 @@ pub fn coerce(ty: InputType, raw: Option<&Value>) -> Result<Option<Value>, Strin
         InputType::Boolean => boolean(raw).map(|b| Some(Value::Bool(b))),
         InputType::Code => code(raw).map(Some),
         InputType::File => file(raw).map(Some),
+        InputType::CodeOrText => match raw {
+            Value::String(s) if !s.trim_start().starts_with(['{', '[']) => Ok(Some(raw.clone())),
+            other => code(other).map(Some),
+        },
         InputType::ValueList => value_list(raw)
             .map(|items| (!items.is_empty()).then(|| Value::Array(items.into_iter().map(Value::String).collect()))),
         InputType::KeyValueList => key_value_list(raw).map(|pairs| {
@@ -473,6 +480,22 @@ mod tests {
                 (Some(json!(2)), Err("must be true or false")),
                 (Some(json!([true])), Err("must be true or false")),
                 (Some(json!({})), Err("must be true or false")),
+            ],
+        );
+    }
+
+    #[test]
+    fn code_or_text_keeps_plain_text() {
+        run(
+            InputType::CodeOrText,
+            &[
+                (Some(json!({"a": 1})), Ok(Some(json!({"a": 1})))),
+                (s(r#" {"a": 1}"#), Ok(Some(json!({"a": 1})))),
+                (s("[1]"), Ok(Some(json!([1])))),
+                (s("plain text, 42"), Ok(Some(json!("plain text, 42")))),
+                (s("42"), Ok(Some(json!("42")))),
+                (Some(json!(42)), Ok(Some(json!(42)))),
+                (s("{not json"), Err("is not valid JSON")),
             ],
         );
     }

@@ -96,7 +96,7 @@ pub fn type_name(ty: InputType) -> &'static str {
         InputType::Password => "password",
         InputType::Integer { .. } => "integer",
         InputType::Boolean => "boolean",
-        InputType::Code => "code",
+        InputType::Code | InputType::CodeOrText => "code",
         InputType::File => "data",
         InputType::ValueList => "valuelist",
         InputType::KeyValueList => "keyvaluelist",

@@ -43,8 +43,11 @@ macro_rules! for_each_export {
                 update_dataset "update-dataset" => "updateDataset",
                 delete_dataset "delete-dataset" => "deleteDataset",
                 // reports
+                create_report "create-report" => "createReport",
+                get_report_request_status "get-report-request-status" => "getReportRequestStatus",
 
                 // raw request
+                raw_request "raw-request" => "rawRequest",
             }
             data_sources: {
                 select_space "select-space" => "selectSpace",

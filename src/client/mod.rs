@@ -4,6 +4,7 @@
 //! [`Host`], so this is unit-tested natively with a fake host.
 
 mod auth;
+mod raw;
 
 use crate::connection::{Auth, Resolved, Secret};
 use crate::error::{ConnectorError, Result};

@@ -7,6 +7,8 @@ pub mod data_stores;
 mod list;
 pub mod pages;
 mod picklist;
+pub mod raw;
+pub mod reports;
 mod request;
 mod rmw;
 

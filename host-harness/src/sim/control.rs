@@ -137,6 +137,7 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
             data_stores::seed(st, kind, req.count, &req.records, req.parent_id.as_deref())
         }
         // reports
+        "reports" => super::routes_reports::seed(st, req.count, &req.records),
         other => Err(format!("unsupported resource {other:?}; use \"spaces\" or \"users\"")),
     };
     match result {

@@ -26,6 +26,8 @@ pub(crate) enum Api {
     /// items `{code, title, detail, status: string}`, top-level `traceId`.
     DataStores,
     // reports
+    /// items `{code: "REP-<status><nnn>", title, detail}`, no `traceId`.
+    Reports,
     /// anything else: items `{code, title, detail}`, top-level `traceId`.
     Other,
 }
@@ -53,6 +55,8 @@ impl Api {
         {
             Api::DataStores
         // reports
+        } else if path.starts_with("/api/v1/reports") {
+            Api::Reports
         } else {
             Api::Other
         }
@@ -157,11 +161,16 @@ impl ApiError {
             Api::DataStores => {
                 item.insert("status".into(), json!(self.status.as_u16().to_string()));
             }
+            Api::Reports => {
+                if self.code.starts_with("HTTP-") {
+                    item.insert("code".into(), json!(format!("REP-{}000", self.status.as_u16())));
+                }
+            }
             Api::DataFiles | Api::Items | Api::Other => {}
         }
         let mut body = Map::new();
         body.insert("errors".into(), Value::Array(vec![Value::Object(item)]));
-        if !matches!(api, Api::OAuth | Api::DataFiles | Api::Items) {
+        if !matches!(api, Api::OAuth | Api::DataFiles | Api::Items | Api::Reports) {
             body.insert("traceId".into(), json!(trace_id));
         }
         Value::Object(body)

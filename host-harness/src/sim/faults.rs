@@ -66,6 +66,12 @@ pub(crate) struct Fault {
     /// real body (otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_body: Option<String>,
+    /// Bytes, in standard base64, sent as the body like `rawBody` (a binary answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_body_base64: Option<String>,
+    /// `rawBodyBase64` decoded.
+    #[serde(skip)]
+    pub raw_body_bytes: Option<Vec<u8>>,
     /// Content type of `rawBody` (default `application/json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
@@ -84,7 +90,14 @@ fn one() -> u32 {
 impl Fault {
     /// Checks a posted fault and fills in what it implies (`rawBody` alone means `body: "raw"`).
     fn normalize(mut self) -> Result<Fault, String> {
-        if self.raw_body.is_some() && self.body.is_none() {
+        if let Some(encoded) = self.raw_body_base64.take() {
+            if self.raw_body.is_some() {
+                return Err("give rawBody or rawBodyBase64, not both".into());
+            }
+            self.raw_body_bytes = Some(decode_base64(&encoded).ok_or("rawBodyBase64 is not valid base64")?);
+            self.raw_body_base64 = Some(encoded);
+        }
+        if (self.raw_body.is_some() || self.raw_body_bytes.is_some()) && self.body.is_none() {
             self.body = Some(BodyFault::Raw);
         }
         self.validate()?;
@@ -113,7 +126,7 @@ impl Fault {
             }
             HeaderValue::from_str(location).map_err(|_| "location is not a valid header value")?;
         }
-        match (self.body, self.raw_body.is_some()) {
+        match (self.body, self.raw_body.is_some() || self.raw_body_bytes.is_some()) {
             (Some(BodyFault::Raw), false) => return Err("body \"raw\" needs rawBody".into()),
             (Some(BodyFault::Malformed | BodyFault::Truncated | BodyFault::Oversized), true) => {
                 return Err("rawBody goes with a status, with body \"drip\" or alone".into())
@@ -121,8 +134,8 @@ impl Fault {
             _ => {}
         }
         if let Some(content_type) = &self.content_type {
-            if self.raw_body.is_none() {
-                return Err("contentType needs rawBody".into());
+            if self.raw_body.is_none() && self.raw_body_bytes.is_none() {
+                return Err("contentType needs rawBody or rawBodyBase64".into());
             }
             HeaderValue::from_str(content_type).map_err(|_| "contentType is not a valid header value")?;
         }
@@ -160,6 +173,11 @@ impl Fault {
         if let Some(raw) = &self.raw_body {
             reply.body = Bytes::from(raw.clone());
             let content_type = self.content_type.as_deref().unwrap_or("application/json");
+            reply.set_header("content-type", content_type);
+        }
+        if let Some(raw) = &self.raw_body_bytes {
+            reply.body = Bytes::from(raw.clone());
+            let content_type = self.content_type.as_deref().unwrap_or("application/octet-stream");
             reply.set_header("content-type", content_type);
         }
         if let Some(retry_after) = &self.retry_after {
@@ -229,4 +247,40 @@ pub(crate) fn status_reply(fault: &Fault, path: &str, trace_id: &str) -> Reply {
     let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let error = ApiError::new(status, format!("Injected fault: {} for {path}.", status.as_u16()));
     error.reply(Api::of_path(path), trace_id)
+}
+
+/// Standard base64 (padding optional, whitespace ignored); `None` when malformed.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let digits = digits.strip_suffix(b"==").or_else(|| digits.strip_suffix(b"=")).unwrap_or(&digits);
+    if digits.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for d in digits {
+        acc = (acc << 6) | ALPHABET.iter().position(|a| a == d)? as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_base64;
+
+    #[test]
+    fn base64_decodes_with_or_without_padding() {
+        assert_eq!(decode_base64("AP8QAA==").unwrap(), [0, 255, 16, 0]);
+        assert_eq!(decode_base64("AP8QAA").unwrap(), [0, 255, 16, 0]);
+        assert_eq!(decode_base64("aGk=\n").unwrap(), b"hi");
+        assert_eq!(decode_base64("").unwrap(), b"");
+        assert!(decode_base64("***").is_none());
+        assert!(decode_base64("A").is_none());
+    }
 }

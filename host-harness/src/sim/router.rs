@@ -98,6 +98,8 @@ const ROUTES: &[Route] = &[
     route("PUT", "/api/v1/data-sets/{data-set-id}", Bearer, Two, ds_put_set),
 
     // reports
+    route("POST", "/api/v1/reports", Bearer, Two, create_report),
+    route("GET", "/api/v1/reports/{id}/status", Bearer, One, report_status),
 
     route("POST", "/oauth/token", Open, Two, oauth_token),
     route("POST", "/oauth/revoke", Open, Two, oauth_revoke),
@@ -364,4 +366,14 @@ mod tests {
             assert_eq!(table.iter().filter(|r| r == &&(*method, *pattern)).count(), 1);
         }
     }
+}
+
+// reports
+
+fn create_report(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    super::routes_reports::create(st, ctx)
+}
+
+fn report_status(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    super::routes_reports::status(st, ctx, p.get("id"))
 }

@@ -81,6 +81,7 @@ pub(crate) enum Resource {
     DataAssets,
     DataSets,
     // reports
+    Reports,
 }
 
 impl Resource {
@@ -97,6 +98,7 @@ impl Resource {
             Resource::DataAssets => "data-assets",
             Resource::DataSets => "data-sets",
             // reports
+            Resource::Reports => "reports",
         }
     }
 }
