@@ -326,15 +326,26 @@ async fn raw_bodies_arrive_as_json_text_or_multipart() {
     assert_eq!(requests[1]["body"], "just words");
     let multipart = &requests[2];
     let content_type = multipart["headers"]["content-type"].as_str().unwrap();
-    let boundary = content_type.strip_prefix("multipart/form-data; boundary=").expect(content_type);
-    let want = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"Json\"\r\n\r\n{{\"name\":\"sales.csv\"}}\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"File\"; filename=\"sales.csv\"\r\nContent-Type: application/octet-stream\r\n\r\na,b\n1,2\n\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"Logo\"; filename=\"Logo\"\r\nContent-Type: text/csv\r\n\r\nhi\r\n\
-         --{b}--\r\n",
-        b = boundary
-    );
-    assert_eq!(multipart["body"], want);
+    assert!(content_type.starts_with("multipart/form-data; boundary=qlik-connector-"), "{content_type}");
+    // The simulator parses the form (with multer) and logs each part.
+    let sha = |bytes: &[u8]| -> String {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let part = |name: &str, filename: Value, content_type: Value, bytes: &[u8]| json!({"name": name, "filename": filename, "contentType": content_type, "size": bytes.len(), "sha256": sha(bytes)});
+    let parts = &multipart["body"]["parts"];
+    for (index, want) in [
+        part("Json", Value::Null, Value::Null, br#"{"name":"sales.csv"}"#),
+        part("File", json!("sales.csv"), json!("application/octet-stream"), b"a,b\n1,2\n"),
+        part("Logo", json!("Logo"), json!("text/csv"), b"hi"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for key in ["name", "filename", "contentType", "size", "sha256"] {
+            assert_eq!(parts[index][key], want[key], "part {index} {key}: {parts}");
+        }
+    }
     for (input, named) in [
         (json!({"url": "/spaces", "method": "POST", "data": "x", "formData": "a=b"}), "data"),
         (

@@ -339,6 +339,16 @@ fn count_request(st: &mut State, tier: Tier) -> Result<(), u64> {
     st.limiter.check(tier, limit, now)
 }
 
+// reports
+
+fn create_report(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
+    super::routes_reports::create(st, ctx)
+}
+
+fn report_status(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
+    super::routes_reports::status(st, ctx, p.get("id"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,14 +376,4 @@ mod tests {
             assert_eq!(table.iter().filter(|r| r == &&(*method, *pattern)).count(), 1);
         }
     }
-}
-
-// reports
-
-fn create_report(st: &mut State, ctx: &Ctx, _: &Params) -> Result<Reply, ApiError> {
-    super::routes_reports::create(st, ctx)
-}
-
-fn report_status(st: &mut State, ctx: &Ctx, p: &Params) -> Result<Reply, ApiError> {
-    super::routes_reports::status(st, ctx, p.get("id"))
 }
