@@ -119,6 +119,38 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
     }
     let _ = demo.call("getSpace", json!({"spaceId": id})).await?;
 
+    // Apps: create one in the space flows work in, find it through the picklist, read it.
+    if let Ok(app) = demo.call("createApp", json!({"name": "Sales Dashboard", "usage": "ANALYTICS"})).await? {
+        let app_id = app["attributes"]["id"].as_str().unwrap_or_default().to_string();
+        println!("  created app {app_id} ({})", app["attributes"]["name"]);
+        if let Ok(items) = demo.call("selectApp", json!({"search": "sales"})).await? {
+            println!("  picklist: {items}");
+        }
+        if let Ok(fetched) = demo.call("getApp", json!({"appId": app_id})).await? {
+            println!("  fetched: {} (usage {})", fetched["attributes"]["name"], fetched["attributes"]["usage"]);
+        }
+    }
+
+    // A data file: upload a CSV (multipart), then list the data files.
+    let csv = "region,amount\nNorth,120\nSouth,95\n";
+    if let Ok(file) = demo.call("createDataFile", json!({"fileName": "sales.csv", "fileInput": csv})).await? {
+        println!("  uploaded {} ({} bytes, id {})", file["name"], file["size"], file["id"]);
+    }
+    if let Ok(files) = demo.call("listDatafiles", json!({"limit": 10})).await? {
+        println!("  data files: {}", names(&files["data"]));
+    }
+
+    // A report: request it, then wait for it to finish (the tenant's clock moves it along).
+    let report = json!({"type": "sense-sheet-1.0", "output": {"type": "pdf", "outputId": "sheet1"},
+        "senseSheetTemplate": {"appId": "a1", "sheet": {"id": "s1"}}});
+    if let Ok(created) = demo.call("createReport", json!({"reportInput": report})).await? {
+        println!("  report {} queued; status at {}", created["reportId"], created["statusLocation"]);
+        let wait = json!({"reportId": created["reportId"], "waitForCompletion": true, "maxWaitSeconds": 30});
+        if let Ok(status) = demo.call("getReportRequestStatus", wait).await? {
+            println!("  report status: {} (timed out: {})", status["status"], status["timedOut"] == true);
+        }
+    }
+
     println!("\nThe tenant received {} requests in all.", demo.received().await?);
     sim.shutdown().await;
     Ok(0)
