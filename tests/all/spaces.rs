@@ -284,3 +284,28 @@ async fn sentinel_api_key_never_appears_in_outputs_errors_or_logs() {
     }
     assert!(seen[6].contains("Bearer ***"));
 }
+
+/// selectSpace and selectUser read every page (three here) at the page size they ask for, sort
+/// by label, and send nothing but GETs; a user without a name is labelled by email, else id.
+#[tokio::test(flavor = "multi_thread")]
+async fn space_and_user_data_sources_read_three_pages_and_write_nothing() {
+    let env = Env::new().await;
+    env.seed("spaces", 250).await;
+    env.seed("users", 249).await;
+    for (key, path) in [("selectSpace", "/api/v1/spaces"), ("selectUser", "/api/v1/users")] {
+        env.clear_requests().await;
+        let items = env.ok(key, json!({})).await;
+        let items = items.as_array().unwrap();
+        assert_eq!(items.len(), 250, "{key}");
+        let labels: Vec<String> = items.iter().map(|i| i["label"].as_str().unwrap().to_lowercase()).collect();
+        assert!(labels.windows(2).all(|w| w[0] <= w[1]), "{key} sorted by label");
+        let requests = env.requests().await;
+        assert_eq!(requests.len(), 3, "{key}: three pages");
+        assert!(requests.iter().all(|r| r["method"] == "GET" && r["path"] == path), "{key}: reads only");
+        assert!(requests[0]["query"].as_str().unwrap().starts_with("limit=100"), "{key}");
+    }
+    let page = json!({"data": [{"id": "u1", "email": "ada@example.com"}, {"id": "u2"}], "links": {}});
+    env.fault(json!({"method": "GET", "path": "/api/v1/users", "status": 200, "rawBody": page.to_string()})).await;
+    let items = env.ok("selectUser", json!({})).await;
+    assert_eq!(items, json!([{"key": "u1", "label": "ada@example.com"}, {"key": "u2", "label": "u2"}]));
+}
