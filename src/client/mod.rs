@@ -102,7 +102,7 @@ impl<'h> Client<'h> {
     /// Sends a request to the tenant with auth, retries and error mapping. Only a 2xx answer
     /// is a success; a 3xx is an `api` error carrying its status (nothing is followed).
     pub fn send(&mut self, method: Method, url: &str, body: Option<&Body>) -> Result<HttpResponse> {
-        let response = self.exchange(method, url, body)?;
+        let response = self.exchange(method, url, body, &[])?;
         check_status(response, host::now_unix_secs(self.host))
     }
 
@@ -110,17 +110,31 @@ impl<'h> Client<'h> {
     /// tenant origin (303, and 301/302 for GET, continue as GET without a body; 307/308 repeat
     /// the method and body). A redirect elsewhere is `invalid-response` naming it; nothing is sent there.
     pub fn send_following(&mut self, method: Method, url: &str, body: Option<&Body>) -> Result<HttpResponse> {
+        let (response, url) = self.follow(method, url, body, &[])?;
+        if let Some(elsewhere) = redirect_target(&response, &url) {
+            return Err(ConnectorError::InvalidResponse(format!(
+                "refused to follow a redirect off the tenant host: {elsewhere}"
+            )));
+        }
+        check_status(response, host::now_unix_secs(self.host))
+    }
+
+    /// Exchanges, following redirects on the tenant origin (at most [`MAX_REDIRECTS`]); returns
+    /// the first answer that is not such a redirect, with the URL that answered it.
+    fn follow(
+        &mut self,
+        method: Method,
+        url: &str,
+        body: Option<&Body>,
+        extra_headers: &[(String, String)],
+    ) -> Result<(HttpResponse, String)> {
         let (mut method, mut url, mut body) = (method, url.to_string(), body);
         for _ in 0..=MAX_REDIRECTS {
-            let response = self.exchange(method, &url, body)?;
-            let Some(next) = redirect_target(&response, &url) else {
-                return check_status(response, host::now_unix_secs(self.host));
+            let response = self.exchange(method, &url, body, extra_headers)?;
+            let Some(next) = redirect_target(&response, &url).filter(|next| self.connection.tenant.same_origin(next))
+            else {
+                return Ok((response, url));
             };
-            if !self.connection.tenant.same_origin(&next) {
-                return Err(ConnectorError::InvalidResponse(format!(
-                    "refused to follow a redirect off the tenant host: {next}"
-                )));
-            }
             if response.status == 303 || (matches!(response.status, 301 | 302) && method != Method::Head) {
                 method = Method::Get;
                 body = None;
@@ -140,7 +154,15 @@ impl<'h> Client<'h> {
 
     /// One exchange with auth and retries; any status comes back as a response. A 401 with
     /// client credentials fetches a new token once and repeats the request once.
-    fn exchange(&mut self, method: Method, url: &str, body: Option<&Body>) -> Result<HttpResponse> {
+    /// `extra_headers` (rawRequest's, already checked) replace `accept` and `user-agent` and add
+    /// to the rest.
+    fn exchange(
+        &mut self,
+        method: Method,
+        url: &str,
+        body: Option<&Body>,
+        extra_headers: &[(String, String)],
+    ) -> Result<HttpResponse> {
         if !self.connection.tenant.same_origin(url) {
             return Err(ConnectorError::InvalidResponse(format!(
                 "refused to send a request off the tenant host: {url}"
@@ -149,7 +171,13 @@ impl<'h> Client<'h> {
         let mut refreshed = false;
         loop {
             let bearer = self.bearer()?;
-            let request = self.build(method, url, Some(&bearer), body);
+            let mut request = self.build(method, url, Some(&bearer), body);
+            for (name, value) in extra_headers {
+                if matches!(name.as_str(), "accept" | "user-agent") {
+                    request.headers.retain(|(n, _)| n != name);
+                }
+                request.headers.push((name.clone(), value.clone()));
+            }
             let response = self.with_retries(&request, method.is_idempotent())?;
             let client_credentials = matches!(self.connection.auth, Auth::ClientCredentials { .. });
             if response.status == 401 && client_credentials && !refreshed {
