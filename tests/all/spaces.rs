@@ -237,6 +237,49 @@ async fn bad_required_inputs_are_named_and_nothing_is_sent() {
     assert!(env.requests().await.is_empty(), "no request may be sent for invalid input");
 }
 
+/// Every action refuses inputs that are not an object, integers beyond their range and options
+/// not in their picklist, naming the input, and sends nothing — driven by the manifest, so it
+/// covers all 33 actions.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_action_refuses_malformed_inputs_and_sends_nothing() {
+    let env = Env::new().await;
+    let manifest = env.harness.manifest().await.unwrap();
+    let actions = manifest["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 33);
+    let mut checked = 0;
+    for action in actions {
+        let key = action["key"].as_str().unwrap();
+        let error = env.err(key, json!([1, 2])).await;
+        assert_eq!((error["kind"].as_str(), error["input"].as_str()), (Some("invalid-input"), Some("input")), "{key}");
+        let inputs = action["inputs"].as_array().unwrap();
+        let valid: serde_json::Map<String, Value> = inputs
+            .iter()
+            .filter(|i| i["required"] == true)
+            .map(|i| (i["key"].as_str().unwrap().to_string(), json!(i["example"].as_str().unwrap_or("x"))))
+            .collect();
+        for input in inputs {
+            let name = input["key"].as_str().unwrap();
+            let bad = match input["type"].as_str() {
+                Some("integer") if input["maximum"].is_i64() => json!(input["maximum"].as_i64().unwrap() + 1),
+                Some("picklist") => json!("not-an-option"),
+                Some("boolean") => json!("maybe"),
+                _ => continue,
+            };
+            let mut given = valid.clone();
+            given.insert(name.into(), bad.clone());
+            let error = env.err(key, Value::Object(given)).await;
+            assert_eq!(
+                (error["kind"].as_str(), error["input"].as_str()),
+                (Some("invalid-input"), Some(name)),
+                "{key} {name}={bad}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "checked {checked}");
+    assert!(env.requests().await.is_empty(), "no request may be sent for invalid input");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn other_invalid_inputs_send_nothing() {
     let env = Env::new().await;
