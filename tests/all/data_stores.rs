@@ -518,4 +518,9 @@ async fn select_data_set_reads_every_page_of_every_asset() {
     assert!(requests
         .iter()
         .all(|r| r["method"] == "GET" && r["path"] == "/api/v1/data-stores/*/data-assets/*/data-sets"));
+    // `search` is matched on the label (this API has no name filter), across every page.
+    env.clear_requests().await;
+    let found = keys_and_labels(&env.ok("selectDataSet", json!({"search": "AAA_FIRST"})).await);
+    assert_eq!(found, [(nameless[0].clone(), "aaa_first.csv".to_string())]);
+    assert!(env.requests().await.iter().all(|r| r["method"] == "GET"));
 }
