@@ -280,3 +280,35 @@ async fn invalid_file_inputs_send_nothing() {
     }
     assert!(env.requests().await.is_empty());
 }
+
+/// A tenant that answers short pages (fewer records than asked, with a next `page` cursor):
+/// selectDataFile follows all three, sorts, labels a nameless file by its id, and only reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn select_data_file_follows_three_short_pages() {
+    let env = Env::new().await;
+    let base = format!("{}/api/v1/data-files", env.sim.url());
+    let pages = [
+        (json!([{"id": "f3", "name": "zeta.csv"}, {"id": "f1", "name": "Alpha.csv"}]), Some("c2")),
+        (json!([{"id": "f2", "name": ""}]), Some("c3")),
+        (json!([{"id": "f4", "name": "beta.qvd"}]), None),
+    ];
+    let faults: Vec<Value> = pages
+        .iter()
+        .map(|(data, next)| {
+            let mut links = json!({"self": {"href": base}});
+            if let Some(cursor) = next {
+                links["next"] = json!({"href": format!("{base}?limit=1000&page={cursor}")});
+            }
+            let body = json!({"data": data, "links": links}).to_string();
+            json!({"method": "GET", "path": "/api/v1/data-files", "status": 200, "rawBody": body})
+        })
+        .collect();
+    env.control("POST", "/__sim/faults", Some(json!({ "faults": faults }))).await;
+    let items = env.ok("selectDataFile", json!({})).await;
+    let labels: Vec<&str> = items.as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Alpha.csv", "beta.qvd", "f2", "zeta.csv"]);
+    let requests = env.requests().await;
+    assert_eq!(requests.len(), 3);
+    assert!(requests.iter().all(|r| r["method"] == "GET"));
+    assert!(requests[2]["query"].as_str().unwrap().contains("page=c3"), "{}", requests[2]["query"]);
+}
