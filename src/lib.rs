@@ -20,6 +20,7 @@ pub mod retry;
 pub mod table;
 pub mod tenant;
 pub mod timestamp;
+pub mod trigger;
 pub mod uri;
 pub mod wiring;
 
