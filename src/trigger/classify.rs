@@ -13,7 +13,6 @@
 use super::state::TriggerState;
 use crate::timestamp::parse_unix_millis;
 use serde_json::Value;
-use std::collections::BTreeSet;
 
 /// Where a resource keeps its id and timestamps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +101,6 @@ pub fn classify(
     show: Show,
 ) -> (PollOutcome, TriggerState) {
     let start = window_start(prev, overlap_ms);
-    let ids_seen: BTreeSet<&str> = prev.seen.keys().filter_map(|k| k.rsplit_once('@').map(|(id, _)| id)).collect();
     let mut outcome = PollOutcome::default();
     let mut next = prev.clone();
     for record in records {
@@ -122,12 +120,14 @@ pub fn classify(
             continue;
         }
         let dedupe_key = format!("{id}@{updated_text}");
-        if next.seen.contains_key(&dedupe_key) {
+        if next.has_seen(&dedupe_key) {
             continue;
         }
-        next.seen.insert(dedupe_key.clone(), updated_ms);
+        next.seen.push((dedupe_key.clone(), updated_ms));
         let change = Change { dedupe_key, record: record.clone() };
-        if created_ms >= start && !ids_seen.contains(id.as_str()) {
+        let emitted_before =
+            prev.seen.iter().any(|(k, _)| k.rsplit_once('@').is_some_and(|(seen_id, _)| seen_id == id));
+        if created_ms >= start && !emitted_before {
             if show.created {
                 outcome.created.push(change);
             }
@@ -137,7 +137,7 @@ pub fn classify(
     }
     next.watermark_ms = prev.watermark_ms.max(server_now_ms);
     let keep_from = window_start(&next, overlap_ms);
-    next.seen.retain(|_, ms| *ms >= keep_from);
+    next.seen.retain(|(_, ms)| *ms >= keep_from);
     (outcome, next)
 }
 
@@ -145,6 +145,7 @@ pub fn classify(
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::BTreeSet;
 
     const FIELDS: PollFields = PollFields { id: "id", created: "createdAt", updated: "updatedAt" };
     const BOTH: Show = Show { created: true, updated: true };
@@ -399,14 +400,14 @@ mod tests {
         ];
         for row in rows {
             let mut prev = TriggerState::at(row.watermark);
-            prev.seen = row.seen.into_iter().collect();
+            prev.seen = row.seen;
             let (out, next) = classify(&prev, &row.records, &FIELDS, row.server_now, 5 * MIN, row.show);
             assert_eq!(keys(&out.created), row.created, "{}: created", row.name);
             assert_eq!(keys(&out.updated), row.updated, "{}: updated", row.name);
             assert_eq!(out.skipped, row.skipped, "{}: skipped", row.name);
             assert_eq!(next.watermark_ms, row.watermark_after, "{}: watermark", row.name);
             for change in out.created.iter().chain(&out.updated) {
-                assert!(next.seen.contains_key(&change.dedupe_key), "{}: {} kept", row.name, change.dedupe_key);
+                assert!(next.has_seen(&change.dedupe_key), "{}: {} kept", row.name, change.dedupe_key);
             }
         }
     }
@@ -414,10 +415,10 @@ mod tests {
     #[test]
     fn state_keeps_only_keys_inside_the_next_window() {
         let mut prev = TriggerState::at(T0);
-        prev.seen.insert(key("old", T0 - 5 * MIN), T0 - 5 * MIN);
+        prev.seen.push((key("old", T0 - 5 * MIN), T0 - 5 * MIN));
         let (_, next) = classify(&prev, &[rec("new", T0 + 1, T0 + 1)], &FIELDS, T0 + 2 * MIN, 5 * MIN, BOTH);
         // The next window starts at T0 - 3 min: `old` falls out, `new` stays.
-        assert_eq!(next.seen.keys().cloned().collect::<Vec<_>>(), [key("new", T0 + 1)]);
+        assert_eq!(next.seen, [(key("new", T0 + 1), T0 + 1)]);
     }
 
     #[test]

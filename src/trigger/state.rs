@@ -3,15 +3,15 @@
 
 use crate::error::{ConnectorError, Result};
 use crate::host::key_segment;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde_json::{json, Map, Value};
 
 /// The state document's version; any other version is an error, never a reset.
 pub const VERSION: u32 = 1;
 
-/// The state of one trigger (tenant host + resource type).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// The state of one trigger (tenant host + resource type), stored as
+/// `{"v": 1, "watermarkMs": …, "seen": {"<key>": <ms>, …}, "fullScan": true?}`. Read and written
+/// by hand rather than through serde derives: that keeps the `.wasm` small.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriggerState {
     /// Always [`VERSION`].
     pub v: u32,
@@ -19,36 +19,64 @@ pub struct TriggerState {
     /// read again on the next poll.
     pub watermark_ms: i64,
     /// Dedupe keys `<id>@<updated timestamp>` already emitted, with their update time (Unix
-    /// ms); only those inside the overlap window are kept, so the document stays small.
-    pub seen: BTreeMap<String, i64>,
+    /// ms), in the order emitted; only those inside the overlap window are kept, so the document
+    /// stays small (a list, not a map: lookups over a few hundred keys, and less code).
+    pub seen: Vec<(String, i64)>,
     /// The tenant refused the update-time sort: read every page.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub full_scan: bool,
 }
 
 impl TriggerState {
     /// A state at `watermark_ms` with nothing seen.
     pub fn at(watermark_ms: i64) -> Self {
-        TriggerState { v: VERSION, watermark_ms, seen: BTreeMap::new(), full_scan: false }
+        TriggerState { v: VERSION, watermark_ms, seen: Vec::new(), full_scan: false }
     }
 
     /// Reads a stored state document. A corrupt or unknown-version document is an error: the
     /// poll fails and changes nothing, it is never taken for a first run.
     pub fn parse(bytes: &[u8]) -> Result<TriggerState> {
         let corrupt =
-            |why: String| ConnectorError::InvalidResponse(format!("the stored trigger state is unreadable: {why}"));
-        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
-        match value.get("v").and_then(serde_json::Value::as_u64) {
+            |why: &str| ConnectorError::InvalidResponse(format!("the stored trigger state is unreadable: {why}"));
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| corrupt(&e.to_string()))?;
+        let Value::Object(doc) = value else { return Err(corrupt("not an object")) };
+        match doc.get("v").and_then(Value::as_u64) {
             Some(v) if v == u64::from(VERSION) => {}
-            Some(v) => return Err(corrupt(format!("version {v} is not {VERSION}"))),
-            None => return Err(corrupt("no version".into())),
+            Some(v) => return Err(corrupt(&format!("version {v} is not {VERSION}"))),
+            None => return Err(corrupt("no version")),
         }
-        serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+        if let Some(unknown) = doc.keys().find(|k| !["v", "watermarkMs", "seen", "fullScan"].contains(&k.as_str())) {
+            return Err(corrupt(&format!("unknown field {unknown}")));
+        }
+        let watermark_ms = doc.get("watermarkMs").and_then(Value::as_i64).ok_or_else(|| corrupt("no watermarkMs"))?;
+        let seen = match doc.get("seen") {
+            Some(Value::Object(seen)) => seen
+                .iter()
+                .map(|(key, ms)| {
+                    ms.as_i64().map(|ms| (key.clone(), ms)).ok_or_else(|| corrupt("a seen entry is not a time"))
+                })
+                .collect::<Result<Vec<_>>>()?,
+            _ => return Err(corrupt("no seen map")),
+        };
+        let full_scan = match doc.get("fullScan") {
+            None => false,
+            Some(flag) => flag.as_bool().ok_or_else(|| corrupt("fullScan is not a boolean"))?,
+        };
+        Ok(TriggerState { v: VERSION, watermark_ms, seen, full_scan })
+    }
+
+    /// Whether this dedupe key was emitted.
+    pub fn has_seen(&self, key: &str) -> bool {
+        self.seen.iter().any(|(k, _)| k == key)
     }
 
     /// The document as stored.
     pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("a trigger state serialises")
+        let seen: Map<String, Value> = self.seen.iter().map(|(k, ms)| (k.clone(), json!(ms))).collect();
+        let mut doc = json!({"v": self.v, "watermarkMs": self.watermark_ms, "seen": seen});
+        if self.full_scan {
+            doc["fullScan"] = json!(true);
+        }
+        doc.to_string().into_bytes()
     }
 }
 
@@ -65,7 +93,7 @@ mod tests {
     #[test]
     fn round_trips_and_refuses_what_it_did_not_write() {
         let mut state = TriggerState::at(1_700_000_000_000);
-        state.seen.insert("s1@2023-11-14T22:13:20.000Z".into(), 1_700_000_000_000);
+        state.seen.push(("s1@2023-11-14T22:13:20.000Z".into(), 1_700_000_000_000));
         assert_eq!(TriggerState::parse(&state.to_bytes()).unwrap(), state);
         for bad in [
             &b"{not json"[..],
