@@ -199,6 +199,15 @@ async fn select_user_labels_users() {
     assert_eq!(env.requests_to("/api/v1/users").await[0]["query"], "limit=100");
 }
 
+/// Every required input of an action's manifest inputs, given its example value (or `"x"`).
+fn valid_required_inputs(inputs: &[Value]) -> serde_json::Map<String, Value> {
+    inputs
+        .iter()
+        .filter(|i| i["required"] == true)
+        .map(|i| (i["key"].as_str().unwrap().to_string(), json!(i["example"].as_str().unwrap_or("x"))))
+        .collect()
+}
+
 /// Every required input of every action, missing, empty or wrongly typed, is `invalid-input`
 /// naming it, and nothing is sent. Valid values for the other inputs come from the manifest.
 #[tokio::test(flavor = "multi_thread")]
@@ -208,11 +217,7 @@ async fn bad_required_inputs_are_named_and_nothing_is_sent() {
     let mut checked = 0;
     for action in manifest["actions"].as_array().unwrap() {
         let inputs = action["inputs"].as_array().unwrap();
-        let valid: serde_json::Map<String, Value> = inputs
-            .iter()
-            .filter(|i| i["required"] == true)
-            .map(|i| (i["key"].as_str().unwrap().to_string(), json!(i["example"].as_str().unwrap_or("x"))))
-            .collect();
+        let valid = valid_required_inputs(inputs);
         for input in inputs.iter().filter(|i| i["required"] == true) {
             let key = input["key"].as_str().unwrap();
             let wrong = if input["type"] == "integer" { json!("abc") } else { json!({"not": "text"}) };
@@ -252,11 +257,7 @@ async fn every_action_refuses_malformed_inputs_and_sends_nothing() {
         let error = env.err(key, json!([1, 2])).await;
         assert_eq!((error["kind"].as_str(), error["input"].as_str()), (Some("invalid-input"), Some("input")), "{key}");
         let inputs = action["inputs"].as_array().unwrap();
-        let valid: serde_json::Map<String, Value> = inputs
-            .iter()
-            .filter(|i| i["required"] == true)
-            .map(|i| (i["key"].as_str().unwrap().to_string(), json!(i["example"].as_str().unwrap_or("x"))))
-            .collect();
+        let valid = valid_required_inputs(inputs);
         for input in inputs {
             let name = input["key"].as_str().unwrap();
             let bad = match input["type"].as_str() {
