@@ -25,6 +25,14 @@ pub struct OutboundPolicy {
 pub const DEFAULT_ALLOWED_HOSTS: &[&str] =
     &["*.qlikcloud.com", "*.qlikcloudgov.com", "127.0.0.1", "localhost", "[::1]"];
 
+impl OutboundPolicy {
+    /// A policy allowing [`DEFAULT_ALLOWED_HOSTS`] and `extra` hosts, nothing routed or capped.
+    pub fn allowing(extra: impl IntoIterator<Item = String>) -> Self {
+        let allowed_hosts = DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).chain(extra).collect();
+        OutboundPolicy { allowed_hosts, ..Default::default() }
+    }
+}
+
 /// One request the component sent (or tried to).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct OutboundRecord {

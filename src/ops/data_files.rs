@@ -1,13 +1,21 @@
 //! Data-file uploads: `POST /data-files` and `PUT /data-files/{id}` as multipart forms with a
 //! `File` part (the bytes) and a `Json` part (the upload fields).
 
+use super::request::{build_body, fill_path};
 use crate::client::{parse_json_body, Client};
 use crate::error::{ConnectorError, Result};
 use crate::host::Method;
 use crate::inputs::Inputs;
 use crate::multipart::{file_input, form, FileInput, Part};
-use crate::uri::encode_segment;
-use serde_json::{Map, Value};
+use crate::table::BodySpec;
+use serde_json::Value;
+
+/// The data file of updateDataFile (its id is checked against this template too).
+pub const FILE_PATH: &str = "/data-files/{dataFileId}";
+
+/// The `Json` part: the `json` input, with `name` and `connectionId` from the inputs over it.
+const JSON_PART: BodySpec =
+    BodySpec::Json { base: Some("json"), fields: &[("/name", "fileName"), ("/connectionId", "connectionId")] };
 
 /// Largest file the connector uploads (its answers are capped alike).
 pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
@@ -19,23 +27,7 @@ pub fn create(client: &mut Client<'_>, inputs: &Inputs) -> Result<Value> {
 
 /// updateDataFile: `PUT /data-files/{dataFileId}`, the `File` part only when `fileInput` is given.
 pub fn update(client: &mut Client<'_>, inputs: &Inputs) -> Result<Value> {
-    let path = format!("/data-files/{}", encode_segment(inputs.str("dataFileId").unwrap_or_default()));
-    upload(client, inputs, Method::Put, path)
-}
-
-/// The `Json` part's fields: the `json` input, then `name` and `connectionId` from the inputs.
-fn json_fields(inputs: &Inputs) -> Result<Map<String, Value>> {
-    let mut fields = match inputs.get("json") {
-        None => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => return Err(ConnectorError::invalid("json", "json must be a JSON object")),
-    };
-    for (field, input) in [("name", "fileName"), ("connectionId", "connectionId")] {
-        if let Some(value) = inputs.str(input) {
-            fields.insert(field.into(), Value::String(value.to_string()));
-        }
-    }
-    Ok(fields)
+    upload(client, inputs, Method::Put, fill_path(FILE_PATH, inputs))
 }
 
 /// Validates everything, then sends one multipart request.
@@ -44,11 +36,11 @@ fn upload(client: &mut Client<'_>, inputs: &Inputs, method: Method, path: String
     if file.as_ref().is_some_and(|f| f.bytes.len() > MAX_FILE_BYTES) {
         return Err(ConnectorError::invalid("fileInput", "fileInput is larger than 32 MiB"));
     }
-    let fields = json_fields(inputs)?;
+    let fields = build_body(JSON_PART, inputs)?.unwrap_or_default();
     // The part's file name: the file's new name, else the data file's ID (Qlik keeps its name).
     let filename =
         fields.get("name").and_then(Value::as_str).or(inputs.str("dataFileId")).unwrap_or("file").to_string();
-    let json = Value::Object(fields).to_string().into_bytes();
+    let json = fields.to_string().into_bytes();
     let mut parts = Vec::with_capacity(2);
     if let Some(file) = &file {
         let content_type = file.content_type.as_deref().unwrap_or("application/octet-stream");

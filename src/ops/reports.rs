@@ -4,7 +4,6 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::host::Method;
 use crate::inputs::Inputs;
-use crate::uri::encode_segment;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -12,6 +11,9 @@ use std::time::Duration;
 const FIRST_WAIT: Duration = Duration::from_secs(1);
 /// The longest wait between polls.
 const LONGEST_WAIT: Duration = Duration::from_secs(10);
+
+/// A report request's status (its id is checked against this template too).
+pub const STATUS_PATH: &str = "/reports/{reportId}/status";
 
 /// Statuses after which a report does not change.
 const FINAL: &[&str] = &["done", "failed", "aborted"];
@@ -37,8 +39,7 @@ pub fn create(client: &mut Client<'_>, inputs: &Inputs) -> Result<Value> {
 /// most 10 s apart) until a final status or `maxWaitSeconds` on the host's clock, when the last
 /// status comes back with `timedOut: true`.
 pub fn status(client: &mut Client<'_>, inputs: &Inputs) -> Result<Value> {
-    let id = inputs.str("reportId").unwrap_or_default();
-    let url = client.api_url(&format!("/reports/{}/status", encode_segment(id)));
+    let url = client.api_url(&super::request::fill_path(STATUS_PATH, inputs));
     if !inputs.flag("waitForCompletion") {
         return client.send_json(Method::Get, &url, None).map(|(_, body)| body);
     }

@@ -62,7 +62,7 @@ const SORT: InputSpec = InputSpec {
 /// updateDataFile names a valid id (its custom op has no path template) and changes at least
 /// one thing.
 fn one_file_change(inputs: &Inputs) -> Result<()> {
-    check_path_ids("/data-files/{dataFileId}", inputs)?;
+    check_path_ids(crate::ops::data_files::FILE_PATH, inputs)?;
     require_one_of(inputs, &["fileInput", "fileName", "json"])
 }
 

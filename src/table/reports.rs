@@ -55,7 +55,7 @@ fn report_object(inputs: &Inputs) -> Result<()> {
 
 /// The report id goes into a path.
 fn report_id(inputs: &Inputs) -> Result<()> {
-    check_path_ids("/reports/{reportId}/status", inputs)
+    check_path_ids(crate::ops::reports::STATUS_PATH, inputs)
 }
 
 /// The Reports exports.

@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use qlik_harness::component_yaml::manifest_yaml;
-use qlik_harness::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
+use qlik_harness::outbound::OutboundPolicy;
 use qlik_harness::outcome::describe_error;
 use qlik_harness::sim::{self, SimConfig};
 use qlik_harness::{Harness, HarnessOptions, Outcome};
@@ -117,19 +117,16 @@ pub async fn exports(component: Option<PathBuf>) -> anyhow::Result<i32> {
 
 /// The outbound policy of a `call`: defaults plus the given hosts plus the connection's tenant host.
 fn call_policy(args: &CallArgs, connection: &Value) -> OutboundPolicy {
-    let mut allowed: Vec<String> = DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect();
-    allowed.extend(args.allow_hosts.iter().cloned());
     // The host the component derives from each, by the component's own rules; a value it
     // refuses adds nothing (the component reports it as invalid input).
-    for key in ["tenant", "tokenUrl"] {
-        if let Some(Ok(base)) = connection[key].as_str().map(qlik_connector::tenant::normalize_tenant) {
-            allowed.push(base.host);
-        }
-    }
+    let tenant_hosts = ["tenant", "tokenUrl"]
+        .into_iter()
+        .filter_map(|key| connection[key].as_str().map(qlik_connector::tenant::normalize_tenant)?.ok())
+        .map(|base| base.host);
     OutboundPolicy {
-        allowed_hosts: allowed,
         route_to: args.route_to.clone(),
         max_first_byte_timeout: args.first_byte_timeout_ms.map(Duration::from_millis),
+        ..OutboundPolicy::allowing(args.allow_hosts.iter().cloned().chain(tenant_hosts))
     }
 }
 

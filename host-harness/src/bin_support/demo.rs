@@ -1,7 +1,7 @@
 //! `qlik-harness demo`: starts the simulated tenant in-process and walks through a realistic flow
 //! with the real component, printing what happens.
 
-use qlik_harness::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
+use qlik_harness::outbound::OutboundPolicy;
 use qlik_harness::outcome::describe_error;
 use qlik_harness::sim::{self, SimConfig};
 use qlik_harness::sim_client;
@@ -47,14 +47,8 @@ fn names(records: &Value) -> String {
 pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
     let sim = sim::start(SimConfig::default()).await?;
     println!("Simulated Qlik tenant at {}", sim.url());
-    let harness = Harness::new(HarnessOptions {
-        component,
-        outbound: OutboundPolicy {
-            allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect(),
-            ..Default::default()
-        },
-        ..Default::default()
-    })?;
+    let harness =
+        Harness::new(HarnessOptions { component, outbound: OutboundPolicy::allowing([]), ..Default::default() })?;
     println!("Component loaded: {} exports", harness.wit_exports().len());
     let demo = Demo {
         harness,

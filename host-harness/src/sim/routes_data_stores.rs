@@ -543,29 +543,27 @@ pub(crate) fn delete_assets_of(st: &mut State, store_ids: &str) -> Result<Reply,
 
 /// DELETE /data-stores/{ids}/data-assets/{ids}/data-sets: those assets' sets; 204.
 pub(crate) fn delete_sets_of(st: &mut State, store_ids: &str, asset_ids: &str) -> Result<Reply, ApiError> {
-    let assets = Some(assets_of(st, store_ids, asset_ids)?);
-    let sets: Vec<String> = st
-        .data_stores
+    let assets = assets_of(st, store_ids, asset_ids)?;
+    let sets = sets_of(st, &assets);
+    remove(st, Kind::Set, &sets);
+    Ok(Reply::empty(StatusCode::NO_CONTENT))
+}
+
+/// The ids of the data sets of these assets.
+fn sets_of(st: &State, asset_ids: &[String]) -> Vec<String> {
+    let assets = Some(asset_ids.to_vec());
+    st.data_stores
         .sets
         .iter()
         .filter(|s| in_list(&assets, parent_of(Kind::Set, s)))
         .map(|s| id_of(s).to_string())
-        .collect();
-    remove(st, Kind::Set, &sets);
-    Ok(Reply::empty(StatusCode::NO_CONTENT))
+        .collect()
 }
 
 /// Removes records (and, for assets, their sets), logging each deletion.
 fn remove(st: &mut State, kind: Kind, ids: &[String]) {
     if kind == Kind::Asset {
-        let children = Some(ids.to_vec());
-        let sets: Vec<String> = st
-            .data_stores
-            .sets
-            .iter()
-            .filter(|s| in_list(&children, parent_of(Kind::Set, s)))
-            .map(|s| id_of(s).to_string())
-            .collect();
+        let sets = sets_of(st, ids);
         remove(st, Kind::Set, &sets);
     }
     kind.records_mut(st).retain(|r| !ids.iter().any(|id| id == id_of(r)));

@@ -8,7 +8,7 @@
 
 pub use super::openapi;
 
-use qlik_harness::outbound::{OutboundPolicy, DEFAULT_ALLOWED_HOSTS};
+use qlik_harness::outbound::OutboundPolicy;
 use qlik_harness::sim::{self, SimConfig, SimHandle};
 use qlik_harness::sim_client;
 use qlik_harness::{Harness, HarnessOptions, Outcome};
@@ -162,13 +162,9 @@ fn harness(sim: &SimHandle, options: &EnvOptions) -> Harness {
         .collect();
     Harness::new(HarnessOptions {
         outbound: OutboundPolicy {
-            allowed_hosts: DEFAULT_ALLOWED_HOSTS
-                .iter()
-                .map(|h| h.to_string())
-                .chain(["analytics.example.com".to_string()])
-                .collect(),
             route_to: options.route.then(route),
             max_first_byte_timeout: options.max_first_byte,
+            ..OutboundPolicy::allowing(["analytics.example.com".to_string()])
         },
         state_dir: options.state_dir.clone(),
         component_env,
