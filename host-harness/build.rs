@@ -8,7 +8,7 @@ use std::process::Command;
 fn main() {
     let harness = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = harness.parent().unwrap().to_path_buf();
-    for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    for watched in ["src", "wit", "tools", ".cargo", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=QLIK_SKIP_COMPONENT_BUILD");
