@@ -2,7 +2,7 @@
 //! export-to-key wiring is [`crate::wiring::WIRING`], which a native test checks against the
 //! table; the macro below turns that one list into the exports.
 
-use crate::bindings::exports::qlik::connector::{actions, data_sources, manifest};
+use crate::bindings::exports::qlik::connector::{actions, data_sources, manifest, triggers};
 use crate::bindings::qlik::connector::types;
 use crate::connection::{self, Connection, GrantType, OAuth2Connection, Secret};
 use crate::error::ConnectorError;
@@ -69,6 +69,19 @@ fn data_source(
         .map_err(wit_error)
 }
 
+fn trigger(key: &str, connection: types::Connection, input: String) -> Result<types::PollResult, types::Error> {
+    let change =
+        |c: crate::trigger::classify::Change| types::Change { dedupe_key: c.dedupe_key, record: c.record.to_string() };
+    crate::ops::run_trigger(&mut WasiHost, key, &native_connection(connection), &input)
+        .map(|out| types::PollResult {
+            polled_no_changes: out.no_changes(),
+            skipped: out.skipped,
+            created: out.created.into_iter().map(change).collect(),
+            updated: out.updated.into_iter().map(change).collect(),
+        })
+        .map_err(wit_error)
+}
+
 thread_local! {
     /// The table key of the export being called, set by its shim (see below).
     static CALLED: std::cell::Cell<&'static str> = const { std::cell::Cell::new("") };
@@ -85,7 +98,13 @@ fn called() -> &'static str {
 /// route by that key; only the canonical ones are ever reached.
 macro_rules! impl_exports {
     (actions: { $($a:ident $aw:literal => $ak:literal),* $(,)? }
-     data_sources: { $($d:ident $dw:literal => $dk:literal),* $(,)? }) => {
+     data_sources: { $($d:ident $dw:literal => $dk:literal),* $(,)? }
+     triggers: { $($t:ident $tw:literal => $tk:literal),* $(,)? }) => {
+        impl triggers::Guest for Component {
+            $(fn $t(connection: types::Connection, input: String) -> Result<types::PollResult, types::Error> {
+                trigger($tk, connection, input)
+            })*
+        }
         impl actions::Guest for Component {
             $(fn $a(connection: types::Connection, input: String) -> Result<String, types::Error> {
                 action(called(), connection, input)
@@ -137,7 +156,11 @@ impl manifest::Guest for Component {
     }
 }
 
-// The manifest's export through wit-bindgen's own glue; actions and data sources are the shims.
+// The manifest's and the trigger's exports through wit-bindgen's own glue; actions and data
+// sources are the shims.
 crate::bindings::exports::qlik::connector::manifest::__export_qlik_connector_manifest_0_1_0_cabi!(
     Component with_types_in crate::bindings::exports::qlik::connector::manifest
+);
+crate::bindings::exports::qlik::connector::triggers::__export_qlik_connector_triggers_0_1_0_cabi!(
+    Component with_types_in crate::bindings::exports::qlik::connector::triggers
 );

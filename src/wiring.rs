@@ -62,6 +62,9 @@ macro_rules! for_each_export {
                 select_data_asset "select-data-asset" => "selectDataAsset",
                 select_data_set "select-data-set" => "selectDataSet",
             }
+            triggers: {
+                poll_changes_trigger "poll-changes-trigger" => "pollChangesTrigger",
+            }
         }
     };
 }
@@ -70,10 +73,14 @@ pub(crate) use for_each_export;
 
 macro_rules! wiring_table {
     (actions: { $($a:ident $aw:literal => $ak:literal),* $(,)? }
-     data_sources: { $($d:ident $dw:literal => $dk:literal),* $(,)? }) => {
+     data_sources: { $($d:ident $dw:literal => $dk:literal),* $(,)? }
+     triggers: { $($t:ident $tw:literal => $tk:literal),* $(,)? }) => {
         /// `(WIT interface, guest function, WIT export name, table key)` of every wired export.
-        pub const WIRING: &[(&str, &str, &str, &str)] =
-            &[$(("actions", stringify!($a), $aw, $ak),)* $(("data-sources", stringify!($d), $dw, $dk),)*];
+        pub const WIRING: &[(&str, &str, &str, &str)] = &[
+            $(("actions", stringify!($a), $aw, $ak),)*
+            $(("data-sources", stringify!($d), $dw, $dk),)*
+            $(("triggers", stringify!($t), $tw, $tk),)*
+        ];
     };
 }
 for_each_export!(wiring_table);

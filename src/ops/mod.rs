@@ -7,6 +7,7 @@ pub mod data_stores;
 mod list;
 pub mod pages;
 mod picklist;
+mod poll;
 pub mod raw;
 pub mod reports;
 mod request;
@@ -55,7 +56,7 @@ pub fn run_action(host: &mut dyn Host, key: &str, connection: &Connection, input
         Op::List(list) => list::run(client, &list, &inputs),
         Op::ReadMergeWrite(rmw) => rmw::run(client, &rmw, &inputs),
         Op::Custom(custom) => custom(client, &inputs),
-        Op::Picklist(_) => unreachable!("the table test keeps picklists out of actions"),
+        Op::Picklist(_) | Op::Poll(_) => unreachable!("the table test keeps picklists and polls out of actions"),
     })
 }
 
@@ -69,6 +70,18 @@ pub fn run_data_source(
     let (spec, inputs, resolved) = prepare(key, ExportKind::DataSource, connection, input)?;
     let Op::Picklist(picklist) = spec.op else { unreachable!("the table test keeps data sources picklists") };
     with_client(host, resolved, |client| picklist::run(client, &picklist, &inputs))
+}
+
+/// Runs the trigger `key` once.
+pub fn run_trigger(
+    host: &mut dyn Host,
+    key: &str,
+    connection: &Connection,
+    input: &str,
+) -> Result<crate::trigger::classify::PollOutcome> {
+    let (spec, inputs, resolved) = prepare(key, ExportKind::Trigger, connection, input)?;
+    let Op::Poll(sources) = spec.op else { unreachable!("the table test keeps triggers polls") };
+    with_client(host, resolved, |client| poll::run(client, sources, &inputs))
 }
 
 #[cfg(test)]

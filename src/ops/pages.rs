@@ -38,6 +38,8 @@ pub struct Page {
     pub position: Option<String>,
     /// The position of the next page, when the page links one.
     pub next: Option<String>,
+    /// The server's time when it answered (its `Date` header), Unix milliseconds.
+    pub server_time_ms: Option<i64>,
 }
 
 /// Says, after a page was read, that the walk should read no further.
@@ -106,7 +108,8 @@ impl Pages {
             let resume = self.last_position.clone();
             return Ok(self.stop(PagesEnd::LoopDetected, resume));
         }
-        let (_, body) = client.send_json(Method::Get, &url, None)?;
+        let (response, body) = client.send_json(Method::Get, &url, None)?;
+        let server_time_ms = response.header("date").and_then(crate::timestamp::parse_http_date_millis);
         let next = next_page(self.style, &body, &url, client.origin()).map_err(ConnectorError::from)?;
         let Value::Object(mut body) = body else { return Err(no_data()) };
         // The records are taken out but `data` keeps its place, so outputs keep Qlik's order.
@@ -116,7 +119,7 @@ impl Pages {
         self.empty_run = if records.is_empty() { self.empty_run + 1 } else { 0 };
         self.last_position = position.clone();
         let next_token = next.as_ref().map(|n| n.token.clone());
-        let page = Page { body, records, position, next: next_token };
+        let page = Page { body, records, position, next: next_token, server_time_ms };
         let stop = self.stop_when.is_some_and(|stop| stop(&page));
         match next {
             None => self.end = Some(PagesEnd::Exhausted),

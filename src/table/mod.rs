@@ -10,6 +10,7 @@ mod data_stores;
 mod raw;
 mod reports;
 mod spaces;
+pub mod triggers;
 mod users;
 
 use crate::client::Client;
@@ -269,6 +270,25 @@ pub struct RmwSpec {
     pub read_only: &'static [&'static str],
 }
 
+/// One resource type the trigger polls.
+#[derive(Debug, Clone, Copy)]
+pub struct PollSource {
+    /// The `pollResourceType` value.
+    pub resource: &'static str,
+    /// The list's path under the API root.
+    pub path: &'static str,
+    /// The API's paging style.
+    pub paging: PagingStyle,
+    /// Page size asked for (the API's maximum).
+    pub page_size: i64,
+    /// Fixed query parameters.
+    pub fixed_query: &'static [(&'static str, &'static str)],
+    /// The sort that lists the newest updates first, where the API has one.
+    pub sort: Option<&'static str>,
+    /// Where the records keep their id and timestamps.
+    pub fields: crate::trigger::classify::PollFields,
+}
+
 /// An operation that needs code; it runs after validation, with the call's client.
 pub type CustomOp = fn(&mut Client<'_>, &Inputs) -> Result<Value>;
 
@@ -297,6 +317,8 @@ pub enum Op {
     ReadMergeWrite(RmwSpec),
     /// Code, for the few operations no declarative shape fits.
     Custom(CustomOp),
+    /// The polling trigger over these resource types.
+    Poll(&'static [PollSource]),
 }
 
 impl Op {
@@ -307,7 +329,7 @@ impl Op {
             Op::List(l) => Some(l.path),
             Op::Picklist(p) => Some(p.path),
             Op::ReadMergeWrite(r) => Some(r.path),
-            Op::Custom(_) => None,
+            Op::Custom(_) | Op::Poll(_) => None,
         }
     }
 }
@@ -364,6 +386,7 @@ pub fn exports() -> impl Iterator<Item = &'static ExportSpec> {
         data_stores::EXPORTS,
         reports::EXPORTS,
         raw::EXPORTS,
+        triggers::EXPORTS,
     ]
     .into_iter()
     .flatten()
@@ -405,7 +428,8 @@ mod tests {
                 }
             }
             match (spec.kind, &spec.op) {
-                (ExportKind::DataSource, Op::Picklist(_))
+                (ExportKind::Trigger, Op::Poll(_))
+                | (ExportKind::DataSource, Op::Picklist(_))
                 | (ExportKind::Action, Op::Request(_) | Op::List(_) | Op::ReadMergeWrite(_) | Op::Custom(_)) => {}
                 (kind, op) => panic!("{}: a {kind:?} cannot run {op:?}", spec.key),
             }
@@ -445,6 +469,7 @@ mod tests {
                 all.extend(pairs(r.fields));
             }
             Op::Custom(_) => {}
+            Op::Poll(_) => all.push("pollResourceType"),
         }
         all
     }

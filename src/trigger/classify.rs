@@ -3,7 +3,7 @@
 //!
 //! Rules (connector.md §7): the watermark is server time, never the component's clock, and
 //! never moves back. Each poll considers the records updated at or after `watermark - overlap`
-//! and suppresses those whose dedupe key `<id>@<updated timestamp>` was already emitted, so ties
+//! (but never before the first run's server time: that is history) and suppresses those whose dedupe key `<id>@<updated timestamp>` was already emitted, so ties
 //! at the watermark are neither lost nor repeated. A record is `created` when it was created
 //! inside that window and nothing was emitted for it before, else `updated`; a record created
 //! and updated within one window thus comes out once, as created. Records whose timestamps
@@ -66,9 +66,10 @@ pub fn first_run(server_now_ms: i64) -> TriggerState {
     TriggerState::at(server_now_ms)
 }
 
-/// The start of the window a poll after `state` re-reads (Unix ms).
+/// The start of the window a poll after `state` re-reads (Unix ms): the overlap before the
+/// watermark, but never before the first run.
 pub fn window_start(state: &TriggerState, overlap_ms: i64) -> i64 {
-    state.watermark_ms.saturating_sub(overlap_ms)
+    state.watermark_ms.saturating_sub(overlap_ms).max(state.since_ms)
 }
 
 /// For APIs sorted by update time, newest first: whether a page's last record was updated
@@ -400,6 +401,8 @@ mod tests {
         ];
         for row in rows {
             let mut prev = TriggerState::at(row.watermark);
+            // The first run was long before: the whole overlap window is re-read.
+            prev.since_ms = row.watermark - 60 * MIN;
             prev.seen = row.seen;
             let (out, next) = classify(&prev, &row.records, &FIELDS, row.server_now, 5 * MIN, row.show);
             assert_eq!(keys(&out.created), row.created, "{}: created", row.name);
@@ -415,6 +418,7 @@ mod tests {
     #[test]
     fn state_keeps_only_keys_inside_the_next_window() {
         let mut prev = TriggerState::at(T0);
+        prev.since_ms = T0 - 60 * MIN;
         prev.seen.push((key("old", T0 - 5 * MIN), T0 - 5 * MIN));
         let (_, next) = classify(&prev, &[rec("new", T0 + 1, T0 + 1)], &FIELDS, T0 + 2 * MIN, 5 * MIN, BOTH);
         // The next window starts at T0 - 3 min: `old` falls out, `new` stays.
@@ -484,11 +488,30 @@ mod tests {
             .collect();
         for key in &current {
             let at_ms = parse_unix_millis(key.rsplit_once('@').unwrap().1).unwrap();
-            if at_ms >= T0 - 5 * MIN {
+            if at_ms >= T0 {
                 assert!(emitted.contains(key), "lost {key}");
             }
         }
+        for key in &emitted {
+            let at_ms = parse_unix_millis(key.rsplit_once('@').unwrap().1).unwrap();
+            assert!(at_ms >= T0, "history before the first run emitted: {key}");
+        }
         assert!(!expected.is_empty() && emitted.len() > 100, "a real workload: {}", emitted.len());
+    }
+
+    #[test]
+    fn a_first_run_replays_no_history_and_keeps_ties_at_its_time() {
+        let state = first_run(T0);
+        let history = [rec("old", T0 - 10 * MIN, T0 - 10 * MIN), rec("recent", T0 - MIN, T0 - 1)];
+        let tie = rec("tie", T0, T0);
+        let late = rec("late", T0 - 30 * MIN, T0 + 1000);
+        let records: Vec<Value> = history.iter().cloned().chain([tie, late]).collect();
+        let (out, next) = classify(&state, &records, &FIELDS, T0 + MIN, 5 * MIN, BOTH);
+        assert_eq!(keys(&out.created), [key("tie", T0)], "created at the first run's time is not history");
+        assert_eq!(keys(&out.updated), [key("late", T0 + 1000)]);
+        assert_eq!(next.since_ms, T0, "the floor stays");
+        assert_eq!(window_start(&next, 5 * MIN), T0, "the window never reaches before the first run");
+        assert_eq!(window_start(&TriggerState { watermark_ms: T0 + 6 * MIN, ..next }, 5 * MIN), T0 + MIN);
     }
 
     #[test]

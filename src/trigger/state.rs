@@ -9,12 +9,15 @@ use serde_json::{json, Map, Value};
 pub const VERSION: u32 = 1;
 
 /// The state of one trigger (tenant host + resource type), stored as
-/// `{"v": 1, "watermarkMs": …, "seen": {"<key>": <ms>, …}, "fullScan": true?}`. Read and written
+/// `{"v": 1, "sinceMs": …, "watermarkMs": …, "seen": {"<key>": <ms>, …}, "fullScan": true?}`. Read and written
 /// by hand rather than through serde derives: that keeps the `.wasm` small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriggerState {
     /// Always [`VERSION`].
     pub v: u32,
+    /// Server time of the first run, Unix milliseconds: changes before it are history and never
+    /// emitted, so a first run replays nothing, not even the overlap window before it.
+    pub since_ms: i64,
     /// Server time of the last poll, Unix milliseconds: changes after `watermark - overlap` are
     /// read again on the next poll.
     pub watermark_ms: i64,
@@ -27,9 +30,9 @@ pub struct TriggerState {
 }
 
 impl TriggerState {
-    /// A state at `watermark_ms` with nothing seen.
+    /// The state of a first run at `watermark_ms`: nothing seen, nothing before it emitted.
     pub fn at(watermark_ms: i64) -> Self {
-        TriggerState { v: VERSION, watermark_ms, seen: Vec::new(), full_scan: false }
+        TriggerState { v: VERSION, since_ms: watermark_ms, watermark_ms, seen: Vec::new(), full_scan: false }
     }
 
     /// Reads a stored state document. A corrupt or unknown-version document is an error: the
@@ -44,9 +47,12 @@ impl TriggerState {
             Some(v) => return Err(corrupt(&format!("version {v} is not {VERSION}"))),
             None => return Err(corrupt("no version")),
         }
-        if let Some(unknown) = doc.keys().find(|k| !["v", "watermarkMs", "seen", "fullScan"].contains(&k.as_str())) {
+        if let Some(unknown) =
+            doc.keys().find(|k| !["v", "sinceMs", "watermarkMs", "seen", "fullScan"].contains(&k.as_str()))
+        {
             return Err(corrupt(&format!("unknown field {unknown}")));
         }
+        let since_ms = doc.get("sinceMs").and_then(Value::as_i64).ok_or_else(|| corrupt("no sinceMs"))?;
         let watermark_ms = doc.get("watermarkMs").and_then(Value::as_i64).ok_or_else(|| corrupt("no watermarkMs"))?;
         let seen = match doc.get("seen") {
             Some(Value::Object(seen)) => seen
@@ -61,7 +67,7 @@ impl TriggerState {
             None => false,
             Some(flag) => flag.as_bool().ok_or_else(|| corrupt("fullScan is not a boolean"))?,
         };
-        Ok(TriggerState { v: VERSION, watermark_ms, seen, full_scan })
+        Ok(TriggerState { v: VERSION, since_ms, watermark_ms, seen, full_scan })
     }
 
     /// Whether this dedupe key was emitted.
@@ -72,7 +78,7 @@ impl TriggerState {
     /// The document as stored.
     pub fn to_bytes(&self) -> Vec<u8> {
         let seen: Map<String, Value> = self.seen.iter().map(|(k, ms)| (k.clone(), json!(ms))).collect();
-        let mut doc = json!({"v": self.v, "watermarkMs": self.watermark_ms, "seen": seen});
+        let mut doc = json!({"v": self.v, "sinceMs": self.since_ms, "watermarkMs": self.watermark_ms, "seen": seen});
         if self.full_scan {
             doc["fullScan"] = json!(true);
         }
@@ -97,8 +103,10 @@ mod tests {
         assert_eq!(TriggerState::parse(&state.to_bytes()).unwrap(), state);
         for bad in [
             &b"{not json"[..],
-            br#"{"v":2,"watermarkMs":1,"seen":{}}"#,
-            br#"{"watermarkMs":1,"seen":{}}"#,
+            br#"{"v":2,"sinceMs":1,"watermarkMs":1,"seen":{}}"#,
+            br#"{"sinceMs":1,"watermarkMs":1,"seen":{}}"#,
+            br#"{"v":1,"watermarkMs":1,"seen":{}}"#,
+            br#"{"v":1,"sinceMs":1,"watermarkMs":1,"seen":{},"extra":1}"#,
             br#"{"v":1}"#,
             b"[]",
         ] {

@@ -13,4 +13,5 @@ mod openapi_validator;
 mod reports_raw;
 mod resilience;
 mod spaces;
+mod trigger;
 mod users_apps;

@@ -1,0 +1,116 @@
+//! The polling trigger's I/O (connector.md §7): reads the stored state, walks the pages (only as
+//! far as the window reaches where the API sorts by update time), classifies, and writes the new
+//! state only after everything was read and the result built. Any error fails the poll and
+//! changes nothing, so the next poll covers the same ground; a storage failure is never taken
+//! for a first run.
+
+use super::pages::Pages;
+use crate::client::Client;
+use crate::error::{ConnectorError, Result};
+use crate::inputs::Inputs;
+use crate::table::PollSource;
+use crate::trigger::classify::{classify, first_run, page_ends_before, window_start, PollOutcome, Show};
+use crate::trigger::state::{state_key, TriggerState};
+use crate::uri::with_query;
+use serde_json::Value;
+
+/// Most pages one poll reads (a guard; a full scan of 100,000 records at 100 a page).
+const MAX_PAGES: usize = 1000;
+
+fn storage(what: &str, error: crate::host::StoreError) -> ConnectorError {
+    ConnectorError::Transport(format!("the host's storage failed while {what} the trigger state: {}", error.0))
+}
+
+fn list_url(client: &Client<'_>, source: &PollSource, limit: i64, sorted: bool) -> String {
+    let mut pairs: Vec<(String, String)> =
+        source.fixed_query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    pairs.push(("limit".into(), limit.to_string()));
+    if let (Some(sort), true) = (source.sort, sorted) {
+        pairs.push(("sort".into(), sort.into()));
+    }
+    with_query(&client.api_url(source.path), &pairs)
+}
+
+/// The server's time: the first page's `Date`, else the newest update time read.
+fn server_time(date_ms: Option<i64>, records: &[Value], source: &PollSource) -> Result<i64> {
+    let newest = records
+        .iter()
+        .filter_map(|r| r.get(source.fields.updated).and_then(Value::as_str))
+        .filter_map(crate::timestamp::parse_unix_millis)
+        .max();
+    date_ms.or(newest).ok_or_else(|| {
+        ConnectorError::InvalidResponse(
+            "the tenant's answer has no Date header and no timestamps to tell its time".into(),
+        )
+    })
+}
+
+/// Runs one poll.
+pub fn run(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs) -> Result<PollOutcome> {
+    let resource = inputs.str("pollResourceType").unwrap_or_default();
+    let source = sources
+        .iter()
+        .find(|s| s.resource == resource)
+        .ok_or_else(|| ConnectorError::invalid("pollResourceType", format!("no resource type {resource}")))?;
+    let show = Show { created: inputs.flag("showNewRecords"), updated: inputs.flag("showUpdatedRecords") };
+    let overlap_ms = inputs.int("overlapMinutes").unwrap_or(5) * 60_000;
+    let key = state_key(client.origin(), source.resource);
+    let stored = client.host().store_get(&key).map_err(|e| storage("reading", e))?;
+    let Some(bytes) = stored else {
+        // First run: one small request to learn the server's time; nothing is emitted.
+        let url = list_url(client, source, 1, source.sort.is_some());
+        let mut pages = Pages::new(source.paging, url, None, 1);
+        let page = pages.next(client)?.expect("a walk's first page is always read");
+        let now = server_time(page.server_time_ms, &page.records, source)?;
+        let state = first_run(now);
+        client.host().store_set(&key, &state.to_bytes()).map_err(|e| storage("writing", e))?;
+        return Ok(PollOutcome::default());
+    };
+    let prev = TriggerState::parse(&bytes)?;
+    let start = window_start(&prev, overlap_ms);
+    let (records, date_ms, full_scan) = match read(client, source, !prev.full_scan, start) {
+        // A tenant that refuses the update-time sort: read everything, and remember it.
+        Err(ConnectorError::Api(e)) if e.status == 400 && source.sort.is_some() && !prev.full_scan => {
+            let (records, date_ms, _) = read(client, source, false, start)?;
+            (records, date_ms, true)
+        }
+        other => other?,
+    };
+    let now = server_time(date_ms, &records, source)?;
+    let (outcome, mut next) = classify(&prev, &records, &source.fields, now, overlap_ms, show);
+    next.full_scan = full_scan;
+    client.host().store_set(&key, &next.to_bytes()).map_err(|e| storage("writing", e))?;
+    Ok(outcome)
+}
+
+/// Reads the pages a poll needs: all of them, or with the update-time sort only until one ends
+/// before the window. Returns the records, the first page's server time and whether it was a
+/// full scan.
+fn read(
+    client: &mut Client<'_>,
+    source: &PollSource,
+    sorted: bool,
+    start: i64,
+) -> Result<(Vec<Value>, Option<i64>, bool)> {
+    let sorted = sorted && source.sort.is_some();
+    let url = list_url(client, source, source.page_size, sorted);
+    let mut pages = Pages::new(source.paging, url, None, MAX_PAGES);
+    let mut records = Vec::new();
+    let mut date_ms = None;
+    while let Some(page) = pages.next(client)? {
+        date_ms = date_ms.or(page.server_time_ms);
+        let done = sorted && page_ends_before(&page.records, &source.fields, start);
+        records.extend(page.records);
+        if done {
+            break;
+        }
+    }
+    if pages.end().is_some_and(|end| end != super::pages::PagesEnd::Exhausted) {
+        return Err(ConnectorError::InvalidResponse(format!(
+            "the {} list did not end ({:?})",
+            source.resource,
+            pages.end()
+        )));
+    }
+    Ok((records, date_ms, !sorted))
+}

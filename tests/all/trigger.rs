@@ -1,0 +1,119 @@
+//! The polling trigger through the real component against the simulated tenant: first run,
+//! changes emitted once, failed polls that change nothing, and the early stop on sorted lists.
+
+use crate::support::env::{self, temp_dir, Env, EnvOptions};
+use qlik_harness::Outcome;
+use serde_json::{json, Value};
+
+fn keys(result: &Value, kind: &str) -> Vec<String> {
+    let mut keys: Vec<String> =
+        result[kind].as_array().unwrap().iter().map(|c| c["dedupeKey"].as_str().unwrap().to_string()).collect();
+    keys.sort();
+    keys
+}
+
+async fn poll(env: &Env, harness: &qlik_harness::Harness, resource: &str) -> Outcome {
+    harness.call("pollChangesTrigger", &env.connection, &json!({"pollResourceType": resource})).await.unwrap()
+}
+
+fn ok(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Ok(value) => value,
+        Outcome::Err(error) => panic!("the poll failed: {error}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_run_emits_nothing_then_each_change_comes_once() {
+    let env = Env::new().await;
+    env.seed("spaces", 5).await;
+    // History: written seconds before the first run (its time is the Date header's, to the second).
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    env.clear_requests().await;
+    let first = ok(poll(&env, &env.harness, "spaces").await);
+    assert_eq!(first["polledNoChanges"], true, "{first}");
+    assert_eq!(env.requests().await.len(), 1, "a first run makes one small request");
+    assert!(env.requests().await[0]["query"].as_str().unwrap().contains("limit=1"));
+
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    let created = env.seed("spaces", 3).await;
+    let second = ok(poll(&env, &env.harness, "spaces").await);
+    let want: Vec<String> = created.iter().map(|id| id.to_string()).collect();
+    let got: Vec<String> = keys(&second, "created").iter().map(|k| k.split('@').next().unwrap().to_string()).collect();
+    let mut want = want;
+    want.sort();
+    let mut got = got;
+    got.sort();
+    assert_eq!(got, want, "{second}");
+    assert!(keys(&second, "updated").is_empty());
+
+    let third = ok(poll(&env, &env.harness, "spaces").await);
+    assert_eq!(third["polledNoChanges"], true, "nothing is repeated: {third}");
+
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    env.ok("updateSpace", json!({"spaceId": created[0], "description": "changed"})).await;
+    let fourth = ok(poll(&env, &env.harness, "spaces").await);
+    let updated = keys(&fourth, "updated");
+    assert_eq!(updated.len(), 1, "{fourth}");
+    assert!(updated[0].starts_with(&format!("{}@", created[0])));
+    assert!(keys(&fourth, "created").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_poll_changes_nothing_and_the_next_covers_the_same_ground() {
+    let env = Env::new().await;
+    let state = temp_dir("trigger-fail");
+    let harness = env.new_harness(&EnvOptions { state_dir: Some(state.clone()), ..Default::default() });
+    ok(poll(&env, &harness, "spaces").await);
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    let created = env.seed("spaces", 2).await;
+    let file = state.join("default.kv.json");
+    let before = std::fs::read(&file).unwrap();
+    env.fault(json!({"method": "GET", "path": "/api/v1/spaces", "status": 503, "count": 4})).await;
+    let Outcome::Err(error) = poll(&env, &harness, "spaces").await else {
+        panic!("the poll succeeded through four 503s")
+    };
+    assert_eq!(error["status"], 503, "{error}");
+    assert_eq!(std::fs::read(&file).unwrap(), before, "state byte for byte unchanged");
+    let next = ok(poll(&env, &harness, "spaces").await);
+    assert_eq!(keys(&next, "created").len(), created.len(), "{next}");
+
+    // A corrupt state document fails the poll; it is never taken for a first run.
+    std::fs::write(&file, b"{not json").unwrap();
+    let Outcome::Err(error) = poll(&env, &harness, "spaces").await else { panic!("a corrupt state was ignored") };
+    assert_eq!(error["kind"], "transport", "{error}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"{not json");
+    std::fs::remove_dir_all(state).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sorted_lists_stop_reading_once_a_page_ends_before_the_window() {
+    let env = Env::new().await;
+    env.control("POST", "/__sim/seed", Some(json!({"resource": "dataFiles", "count": 2500}))).await;
+    // Move past the overlap window, so the old files are outside it.
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 3600}))).await;
+    ok(poll(&env, &env.harness, "dataFiles").await);
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    env.control("POST", "/__sim/seed", Some(json!({"resource": "dataFiles", "count": 3}))).await;
+    env.clear_requests().await;
+    let out = ok(poll(&env, &env.harness, "dataFiles").await);
+    assert_eq!(keys(&out, "created").len(), 3, "{out}");
+    let lists = env.requests_to("/api/v1/data-files").await;
+    assert_eq!(lists.len(), 1, "one page of 1000 ends before the window");
+    assert!(lists[0]["query"].as_str().unwrap().contains("sort=-modifiedDate"), "{}", lists[0]["query"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_resource_type_is_named_and_nothing_is_sent() {
+    let env = Env::new().await;
+    for input in
+        [json!({}), json!({"pollResourceType": "reports"}), json!({"pollResourceType": "spaces", "overlapMinutes": 61})]
+    {
+        let Outcome::Err(error) = env.call("pollChangesTrigger", input.clone()).await else {
+            panic!("{input} accepted")
+        };
+        assert_eq!(error["kind"], "invalid-input", "{input}: {error}");
+    }
+    assert!(env.requests().await.is_empty());
+    let _ = env::SENTINEL_API_KEY;
+}
