@@ -52,6 +52,23 @@ type Buckets = HashMap<String, BTreeMap<String, Vec<u8>>>;
 pub struct KvStore {
     dir: Option<PathBuf>,
     memory: Arc<Mutex<Buckets>>,
+    failures: Arc<Mutex<InjectedFailures>>,
+}
+
+/// Which guest calls an injected failure hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvOp {
+    /// `get`, `exists`, `list-keys`.
+    Read,
+    /// `set`, `delete`.
+    Write,
+}
+
+/// Guest calls still to fail, per kind (tests of the component's storage-error paths).
+#[derive(Debug, Default)]
+struct InjectedFailures {
+    reads: u32,
+    writes: u32,
 }
 
 impl KvStore {
@@ -70,7 +87,7 @@ impl KvStore {
             std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
             builder.create(dir).with_context(|| format!("creating state dir {}", dir.display()))?;
         }
-        Ok(KvStore { dir: Some(dir.to_path_buf()), memory: Default::default() })
+        Ok(KvStore { dir: Some(dir.to_path_buf()), ..Default::default() })
     }
 
     /// `<dir>/<bucket>` with characters outside `[A-Za-z0-9_-]` replaced; the caller adds the
@@ -84,6 +101,30 @@ impl KvStore {
 
     fn file(&self, bucket: &str) -> Option<PathBuf> {
         self.base(bucket).map(|base| base.with_extension("kv.json"))
+    }
+
+    /// Makes the next `count` guest calls of kind `op` fail with a storage error (nothing is
+    /// read or written by them). For tests: the library API only, never the CLI.
+    pub fn fail_next(&self, op: KvOp, count: u32) {
+        let mut failures = self.failures.lock().unwrap();
+        match op {
+            KvOp::Read => failures.reads = count,
+            KvOp::Write => failures.writes = count,
+        }
+    }
+
+    /// Spends one injected failure of kind `op`, if any is left.
+    fn injected_failure(&self, op: KvOp) -> Result<(), KvError> {
+        let mut failures = self.failures.lock().unwrap();
+        let left = match op {
+            KvOp::Read => &mut failures.reads,
+            KvOp::Write => &mut failures.writes,
+        };
+        if *left == 0 {
+            return Ok(());
+        }
+        *left -= 1;
+        Err(KvError::Other(format!("injected storage failure ({op:?})")))
     }
 
     /// Reads a whole bucket.
@@ -207,11 +248,13 @@ impl store::Host for KvView<'_> {
 
 impl store::HostBucket for KvView<'_> {
     fn get(&mut self, bucket: Resource<Bucket>, key: String) -> Result<Option<Vec<u8>>, KvError> {
+        self.store.injected_failure(KvOp::Read)?;
         let name = self.bucket(&bucket)?;
         Ok(self.store.load(&name).map_err(KvError::Other)?.remove(&key))
     }
 
     fn set(&mut self, bucket: Resource<Bucket>, key: String, value: Vec<u8>) -> Result<(), KvError> {
+        self.store.injected_failure(KvOp::Write)?;
         let name = self.bucket(&bucket)?;
         self.store
             .update(&name, |map| {
@@ -221,6 +264,7 @@ impl store::HostBucket for KvView<'_> {
     }
 
     fn delete(&mut self, bucket: Resource<Bucket>, key: String) -> Result<(), KvError> {
+        self.store.injected_failure(KvOp::Write)?;
         let name = self.bucket(&bucket)?;
         self.store
             .update(&name, |map| {
@@ -230,11 +274,13 @@ impl store::HostBucket for KvView<'_> {
     }
 
     fn exists(&mut self, bucket: Resource<Bucket>, key: String) -> Result<bool, KvError> {
+        self.store.injected_failure(KvOp::Read)?;
         let name = self.bucket(&bucket)?;
         Ok(self.store.load(&name).map_err(KvError::Other)?.contains_key(&key))
     }
 
     fn list_keys(&mut self, bucket: Resource<Bucket>, cursor: Option<u64>) -> Result<store::KeyResponse, KvError> {
+        self.store.injected_failure(KvOp::Read)?;
         let name = self.bucket(&bucket)?;
         let keys: Vec<String> = self.store.load(&name).map_err(KvError::Other)?.into_keys().collect();
         let start = usize::try_from(cursor.unwrap_or(0)).unwrap_or(usize::MAX).min(keys.len());

@@ -344,6 +344,11 @@ impl Harness {
         Ok(Harness { runtime, kv, policy: Arc::new(outbound), log: Default::default(), env: Arc::new([]) })
     }
 
+    /// The host storage this harness gives its component (to inject failures in tests).
+    pub fn kv(&self) -> &KvStore {
+        &self.kv
+    }
+
     /// The shared runtime.
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.runtime

@@ -14,4 +14,5 @@ mod reports_raw;
 mod resilience;
 mod spaces;
 mod trigger;
+mod trigger_random;
 mod users_apps;

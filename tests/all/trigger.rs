@@ -78,6 +78,20 @@ async fn a_failed_poll_changes_nothing_and_the_next_covers_the_same_ground() {
     let next = ok(poll(&env, &harness, "spaces").await);
     assert_eq!(keys(&next, "created").len(), created.len(), "{next}");
 
+    // Storage failures fail the poll: a failed read is never taken for a first run, a failed
+    // write leaves the state as it was (the next poll emits the same changes again).
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    let later = env.seed("spaces", 1).await;
+    let before = std::fs::read(&file).unwrap();
+    for op in [qlik_harness::kv::KvOp::Read, qlik_harness::kv::KvOp::Write] {
+        harness.kv().fail_next(op, 1);
+        let Outcome::Err(error) = poll(&env, &harness, "spaces").await else { panic!("{op:?} failure ignored") };
+        assert_eq!(error["kind"], "transport", "{error}");
+        assert!(error["message"].as_str().unwrap_or_default().contains("storage"), "{error}");
+        assert_eq!(std::fs::read(&file).unwrap(), before, "{op:?}: state unchanged");
+    }
+    assert_eq!(keys(&ok(poll(&env, &harness, "spaces").await), "created").len(), later.len());
+
     // A corrupt state document fails the poll; it is never taken for a first run.
     std::fs::write(&file, b"{not json").unwrap();
     let Outcome::Err(error) = poll(&env, &harness, "spaces").await else { panic!("a corrupt state was ignored") };

@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/__sim/requests", list_requests),
     ("DELETE", "/__sim/requests", clear_requests),
     ("GET", "/__sim/changes", list_changes),
+    ("POST", "/__sim/churn", super::churn::post),
     ("GET", "/__sim/clock", get_clock),
     ("POST", "/__sim/clock", set_clock),
     ("GET", "/__sim/faults", list_faults),
@@ -68,7 +69,7 @@ fn parse<T: for<'de> Deserialize<'de>>(ctx: &Ctx) -> Result<T, String> {
     serde_json::from_slice(&ctx.body).map_err(|e| format!("invalid request body: {e}"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SeedRequest {
     resource: String,
@@ -119,9 +120,29 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
         return Err(format!("at most {MAX_SEED} records per seed call"));
     }
     let marks = (st.spaces.len(), st.users.len(), st.changes.len());
-    let result = match req.resource.as_str() {
-        "spaces" => seed_spaces(st, &req),
-        "users" => seed_users(st, &req),
+    match seed_request(st, &req) {
+        Ok(created) => Ok((StatusCode::CREATED, json!({ "created": created }))),
+        Err(message) => {
+            st.spaces.truncate(marks.0);
+            st.users.truncate(marks.1);
+            st.changes.truncate(marks.2);
+            Err(message)
+        }
+    }
+}
+
+/// `count` generated records of `resource`, as `/__sim/seed` makes them (for `/__sim/churn`).
+pub(crate) fn seed_generated(st: &mut State, resource: &str, count: usize) -> Result<Vec<String>, String> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    seed_request(st, &SeedRequest { resource: resource.to_string(), count, ..Default::default() })
+}
+
+fn seed_request(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String> {
+    match req.resource.as_str() {
+        "spaces" => seed_spaces(st, req),
+        "users" => seed_users(st, req),
         // apps
         "apps" => super::routes_apps::seed(st, req.count, &req.records, &req.name_prefix),
 
@@ -139,15 +160,6 @@ fn seed(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
         // reports
         "reports" => super::routes_reports::seed(st, req.count, &req.records),
         other => Err(format!("unsupported resource {other:?}; use \"spaces\" or \"users\"")),
-    };
-    match result {
-        Ok(created) => Ok((StatusCode::CREATED, json!({ "created": created }))),
-        Err(message) => {
-            st.spaces.truncate(marks.0);
-            st.users.truncate(marks.1);
-            st.changes.truncate(marks.2);
-            Err(message)
-        }
     }
 }
 

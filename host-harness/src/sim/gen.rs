@@ -136,6 +136,11 @@ impl Gen {
         (format!("{first} {last}"), local)
     }
 
+    /// A number below `n` (0 when `n` is 0), from the misc stream.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.misc.below(n)
+    }
+
     /// Picks one of `items` using the name stream.
     pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.names.below(items.len())]

@@ -4,6 +4,7 @@
 //! API under `/__sim/` for tests: seeding, request log, change log, clock, faults, config, reset.
 
 mod body;
+mod churn;
 mod clock;
 mod control;
 mod errors;

@@ -160,7 +160,7 @@ pub(crate) fn insert(st: &mut State, new: NewApp) -> Result<App, ApiError> {
         publish_time: new.published.then_some(now),
     };
     st.apps.apps.push(app.clone());
-    st.log_change(Resource::Apps, &app.id, "created");
+    st.log_change(Resource::Apps, &app.id, "created", now);
     Ok(app)
 }
 
@@ -190,7 +190,7 @@ pub(crate) fn update(st: &mut State, ctx: &Ctx, id: &str) -> Result<Reply, ApiEr
     }
     app.updated_at = st.now();
     st.apps.apps[index] = app.clone();
-    st.log_change(Resource::Apps, id, "updated");
+    st.log_change(Resource::Apps, id, "updated", app.updated_at);
     Ok(Reply::json(StatusCode::OK, &to_json(st, &app)))
 }
 
@@ -198,7 +198,7 @@ pub(crate) fn update(st: &mut State, ctx: &Ctx, id: &str) -> Result<Reply, ApiEr
 pub(crate) fn delete(st: &mut State, id: &str) -> Result<Reply, ApiError> {
     let index = st.apps.index(id).ok_or_else(|| not_found(id))?;
     st.apps.apps.remove(index);
-    st.log_change(Resource::Apps, id, "deleted");
+    st.log_change(Resource::Apps, id, "deleted", st.now());
     Ok(Reply::empty(StatusCode::OK))
 }
 

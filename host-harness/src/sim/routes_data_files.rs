@@ -315,7 +315,7 @@ pub(crate) fn insert(st: &mut State, new: NewFile) -> Result<DataFile, ApiError>
         content_updated: now,
     };
     st.data_files.files.push(file.clone());
-    st.log_change(Resource::DataFiles, &file.id, "created");
+    st.log_change(Resource::DataFiles, &file.id, "created", now);
     Ok(file)
 }
 
@@ -345,7 +345,7 @@ pub(crate) fn put(st: &mut State, ctx: &Ctx, id: &str) -> Result<Reply, ApiError
     check_quota(st, file.connection_id.as_deref(), Some(id), file.size)?;
     file.modified = now;
     st.data_files.files[index] = file.clone();
-    st.log_change(Resource::DataFiles, id, "updated");
+    st.log_change(Resource::DataFiles, id, "updated", now);
     Ok(Reply::json(StatusCode::CREATED, &to_json(&file)))
 }
 
@@ -359,7 +359,7 @@ pub(crate) fn delete(st: &mut State, id: &str) -> Result<Reply, ApiError> {
             .files
             .retain(|f| f.connection_id != gone.connection_id || !f.name.to_lowercase().starts_with(&prefix));
     }
-    st.log_change(Resource::DataFiles, id, "deleted");
+    st.log_change(Resource::DataFiles, id, "deleted", st.now());
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 

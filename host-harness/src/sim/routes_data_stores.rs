@@ -368,7 +368,8 @@ pub(crate) fn insert(
     record.insert("id".into(), json!(id));
     copy_fields(kind, body, &mut record)?;
     let parent = link_parent(st, kind, body)?;
-    let now = rfc3339(st.now());
+    let at = st.now();
+    let now = rfc3339(at);
     let admin = st.admin_id.clone();
     record.entry("ownerId").or_insert_with(|| json!(admin));
     if let Some((key, info)) = parent {
@@ -381,7 +382,7 @@ pub(crate) fn insert(
     record.insert("lastModifiedBy".into(), json!(admin));
     record.insert("lastModifiedTime".into(), json!(now));
     kind.records_mut(st).push(record.clone());
-    st.log_change(kind.resource(), &id, "created");
+    st.log_change(kind.resource(), &id, "created", at);
     Ok(record)
 }
 
@@ -500,9 +501,10 @@ pub(crate) fn put(st: &mut State, ctx: &Ctx, kind: Kind, id: &str) -> Result<Rep
     }
     record.insert("version".into(), json!(current + 1));
     record.insert("lastModifiedBy".into(), json!(st.admin_id));
-    record.insert("lastModifiedTime".into(), json!(rfc3339(st.now())));
+    let at = st.now();
+    record.insert("lastModifiedTime".into(), json!(rfc3339(at)));
     kind.records_mut(st)[i] = record.clone();
-    st.log_change(kind.resource(), id, "updated");
+    st.log_change(kind.resource(), id, "updated", at);
     Ok(Reply::json(StatusCode::OK, &Value::Object(record)))
 }
 
@@ -568,7 +570,7 @@ fn remove(st: &mut State, kind: Kind, ids: &[String]) {
     }
     kind.records_mut(st).retain(|r| !ids.iter().any(|id| id == id_of(r)));
     for id in ids {
-        st.log_change(kind.resource(), id, "deleted");
+        st.log_change(kind.resource(), id, "deleted", st.now());
     }
 }
 

@@ -95,7 +95,7 @@ fn insert(st: &mut State, new: NewReport, outcome: &'static str) -> String {
     let ends_at = processing_at + seconds(new.processing_seconds.unwrap_or(PROCESSING_SECONDS));
     let output_id = new.output_id.unwrap_or_else(|| "output1".into());
     st.reports.reports.push(Report { id: id.clone(), output_id, processing_at, ends_at, outcome });
-    st.log_change(Resource::Reports, &id, "created");
+    st.log_change(Resource::Reports, &id, "created", now);
     id
 }
 

@@ -132,7 +132,7 @@ pub(crate) fn insert(st: &mut State, new: NewSpace) -> Result<Space, ApiError> {
         non_empty: new.non_empty,
     };
     st.spaces.push(space.clone());
-    st.log_change(Resource::Spaces, &space.id, "created");
+    st.log_change(Resource::Spaces, &space.id, "created", now);
     Ok(space)
 }
 
@@ -205,7 +205,7 @@ fn update(st: &mut State, index: usize, changes: &Map<String, Value>) -> Result<
     }
     space.updated_at = st.now();
     st.spaces[index] = space.clone();
-    st.log_change(Resource::Spaces, &space.id, "updated");
+    st.log_change(Resource::Spaces, &space.id, "updated", space.updated_at);
     Ok(Reply::json(StatusCode::OK, &to_json(st, &space)))
 }
 
@@ -217,7 +217,7 @@ pub(crate) fn delete(st: &mut State, id: &str) -> Result<Reply, ApiError> {
         return Err(ApiError::new(StatusCode::PRECONDITION_FAILED, detail).coded("SPACES-412", "Space is not empty"));
     }
     st.spaces.remove(index);
-    st.log_change(Resource::Spaces, id, "deleted");
+    st.log_change(Resource::Spaces, id, "deleted", st.now());
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 

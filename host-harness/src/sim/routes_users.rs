@@ -164,7 +164,7 @@ pub(crate) fn insert(st: &mut State, new: NewUser) -> Result<User, String> {
         updated_at: now,
     };
     st.users.push(user.clone());
-    st.log_change(Resource::Users, &user.id, "created");
+    st.log_change(Resource::Users, &user.id, "created", now);
     Ok(user)
 }
 

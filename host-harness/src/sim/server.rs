@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::body::SimBody;
+use super::churn;
 use super::clock::http_date;
 use super::control;
 use super::errors::{Api, ApiError};
@@ -119,10 +120,12 @@ async fn handle(
     let mut st = lock(&shared);
     let Some(prepared) = respond(&mut st, &ctx, fault.as_ref()) else {
         st.log.finish(seq, None);
+        churn::after_request(&mut st);
         return Err(Dropped);
     };
     let reply = stamp(&st, &ctx, prepared.reply);
     st.log.finish(seq, Some(&reply));
+    churn::after_request(&mut st);
     Ok(send(reply, prepared.wire))
 }
 

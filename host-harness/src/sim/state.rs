@@ -136,6 +136,8 @@ pub(crate) struct State {
     pub reports: super::routes_reports::ReportsState,
     pub tokens: std::collections::HashMap<String, Token>,
     pub changes: Vec<Change>,
+    /// Churns waiting for their request count (`/__sim/churn`).
+    pub churn: Vec<super::churn::Pending>,
     pub log: RequestLog,
     pub faults: FaultQueue,
     pub limiter: RateLimiter,
@@ -164,6 +166,7 @@ impl State {
             reports: Default::default(),
             tokens: Default::default(),
             changes: Vec::new(),
+            churn: Vec::new(),
             log: RequestLog::default(),
             faults: FaultQueue::default(),
             limiter: RateLimiter::default(),
@@ -185,6 +188,7 @@ impl State {
         self.data_stores = Default::default();
         self.reports = Default::default();
         self.changes.clear();
+        self.churn.clear();
         self.log = RequestLog::default();
         self.faults = FaultQueue::default();
         self.limiter = RateLimiter::default();
@@ -221,9 +225,9 @@ impl State {
         self.gen.hex(16)
     }
 
-    /// Appends to the change log.
-    pub fn log_change(&mut self, resource: Resource, id: &str, kind: &'static str) {
-        let at = self.now();
+    /// Appends to the change log; `at` is the record's own new timestamp, so that the log and
+    /// the record agree to the millisecond.
+    pub fn log_change(&mut self, resource: Resource, id: &str, kind: &'static str, at: DateTime<Utc>) {
         self.changes.push(Change { id: id.to_string(), resource, kind, at });
     }
 

@@ -1173,3 +1173,43 @@ async fn token_lifetime_outside_one_second_to_ten_years_is_refused() {
     let expires = parse_rfc3339(&token.json()["expires_at"]);
     assert!(expires.year() >= chrono::Utc::now().year() + 9, "{expires}");
 }
+
+#[tokio::test]
+async fn churn_creates_and_updates_now_or_after_requests_and_logs_each_change_with_the_records_time() {
+    let sim = Sim::start().await;
+    sim.seed(json!({"resource": "dataFiles", "count": 3})).await;
+    sim.ctl("POST", "/__sim/clock", json!({"advanceSeconds": 60})).await;
+    let now = sim.ctl("POST", "/__sim/churn", json!({"resource": "dataFiles", "create": 1, "update": 2})).await;
+    assert_eq!(now["created"].as_array().unwrap().len(), 1, "{now}");
+    let updated: Vec<&str> = now["updated"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(updated.len(), 2, "{now}");
+    let changes = sim.ctl("GET", "/__sim/changes", Value::Null).await["changes"].as_array().unwrap().clone();
+    assert_eq!(changes.len(), 6, "3 seeded, 1 created, 2 updated");
+    for change in &changes[4..] {
+        assert_eq!(change["kind"], "updated");
+        let file = sim.api("GET", &format!("/api/v1/data-files/{}", change["id"].as_str().unwrap()), None).await.json();
+        assert_eq!(
+            parse_rfc3339(&file["modifiedDate"]),
+            parse_rfc3339(&change["timestamp"]),
+            "the log has the record's time"
+        );
+    }
+
+    // Deferred: lands after the second tenant request from now, not before.
+    let body = json!({"resource": "spaces", "create": 2, "afterRequests": 2}).to_string();
+    let scheduled = sim.send("POST", "/__sim/churn", &[("Content-Type", "application/json")], body.as_bytes()).await;
+    assert_eq!(scheduled.status, 202, "{}", scheduled.text());
+    let count = |r: Resp| r.json()["data"].as_array().unwrap().len();
+    assert_eq!(count(sim.api("GET", "/api/v1/spaces", None).await), 0);
+    assert_eq!(count(sim.api("GET", "/api/v1/spaces", None).await), 0, "applied after this answer");
+    assert_eq!(count(sim.api("GET", "/api/v1/spaces", None).await), 2);
+
+    for bad in [
+        json!({"resource": "reports", "create": 1}),
+        json!({"resource": "spaces", "update": 1001}),
+        json!({"resource": "spaces", "typo": 1}),
+    ] {
+        let r = sim.send("POST", "/__sim/churn", &[], bad.to_string().as_bytes()).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
+}
