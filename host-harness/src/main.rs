@@ -6,6 +6,7 @@
 
 mod bin_support {
     pub mod bench;
+    pub mod bench_trigger;
     pub mod cli;
     pub mod demo;
 }

@@ -101,18 +101,37 @@ async fn a_failed_poll_changes_nothing_and_the_next_covers_the_same_ground() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sorted_lists_stop_reading_once_a_page_ends_before_the_window() {
+async fn ten_thousand_data_files_with_ten_changes_cost_one_list_request() {
     let env = Env::new().await;
-    env.control("POST", "/__sim/seed", Some(json!({"resource": "dataFiles", "count": 2500}))).await;
+    env.control("POST", "/__sim/seed", Some(json!({"resource": "dataFiles", "count": 10_000}))).await;
     // Move past the overlap window, so the old files are outside it.
     env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 3600}))).await;
+    env.clear_requests().await;
     ok(poll(&env, &env.harness, "dataFiles").await);
+    let first = env.requests_to("/api/v1/data-files").await;
+    assert_eq!(first.len(), 1, "a first run makes one request");
+    assert!(first[0]["query"].as_str().unwrap().contains("limit=1"), "{}", first[0]["query"]);
+
     env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
-    env.control("POST", "/__sim/seed", Some(json!({"resource": "dataFiles", "count": 3}))).await;
+    let churn =
+        env.control("POST", "/__sim/churn", Some(json!({"resource": "dataFiles", "create": 5, "update": 5}))).await;
     env.clear_requests().await;
     let out = ok(poll(&env, &env.harness, "dataFiles").await);
-    assert_eq!(keys(&out, "created").len(), 3, "{out}");
+    let ids = |kind: &str| -> Vec<String> {
+        let mut ids: Vec<String> = keys(&out, kind).iter().map(|k| k.split('@').next().unwrap().to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |v: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = v.as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_string()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    assert_eq!(ids("created"), sorted(&churn["created"]), "{out}");
+    assert_eq!(ids("updated"), sorted(&churn["updated"]), "{out}");
     let lists = env.requests_to("/api/v1/data-files").await;
+    assert!(lists.len() <= 2, "at most 2 list requests, made {}", lists.len());
     assert_eq!(lists.len(), 1, "one page of 1000 ends before the window");
     assert!(lists[0]["query"].as_str().unwrap().contains("sort=-modifiedDate"), "{}", lists[0]["query"]);
 }

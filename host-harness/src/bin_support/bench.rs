@@ -60,8 +60,11 @@ pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Resul
     let id = ids["created"][0].as_str().unwrap_or_default().to_string();
 
     let load_started = Instant::now();
-    let harness =
-        Harness::new(HarnessOptions { component, outbound: OutboundPolicy::allowing([]), ..Default::default() })?;
+    let harness = Harness::new(HarnessOptions {
+        component: component.clone(),
+        outbound: OutboundPolicy::allowing([]),
+        ..Default::default()
+    })?;
     let load = load_started.elapsed();
     let connection = json!({"type": "apiKey", "apiKey": sim.api_key(), "tenant": sim.url()});
 
@@ -119,5 +122,6 @@ pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Resul
         "  ratio component / native GET (median)         {:>10.2}x",
         component_get.median.as_secs_f64() / native_get.median.as_secs_f64()
     );
+    super::bench_trigger::run(component, iterations.div_ceil(100).max(5)).await?;
     Ok(0)
 }
