@@ -76,6 +76,7 @@ fn trigger(key: &str, connection: types::Connection, input: String) -> Result<ty
         .map(|out| types::PollResult {
             polled_no_changes: out.no_changes(),
             skipped: out.skipped,
+            poll_id: out.poll_id,
             created: out.created.into_iter().map(change).collect(),
             updated: out.updated.into_iter().map(change).collect(),
         })
@@ -104,6 +105,11 @@ macro_rules! impl_exports {
             $(fn $t(connection: types::Connection, input: String) -> Result<types::PollResult, types::Error> {
                 trigger($tk, connection, input)
             })*
+            fn ack_poll(connection: types::Connection, input: String, poll_id: String) -> Result<(), types::Error> {
+                let key = crate::table::triggers::KEY;
+                crate::ops::run_ack_poll(&mut WasiHost, key, &native_connection(connection), &input, &poll_id)
+                    .map_err(wit_error)
+            }
         }
         impl actions::Guest for Component {
             $(fn $a(connection: types::Connection, input: String) -> Result<String, types::Error> {

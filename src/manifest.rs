@@ -2,7 +2,7 @@
 //! from the table. The `manifest.get` export returns it and `component.yaml` is its YAML form.
 
 use crate::table::connections::{ConnectionSpec, CONNECTIONS};
-use crate::table::{exports, ExportKind, ExportSpec, InputSpec, InputType};
+use crate::table::{exports, ExportKind, ExportSpec, InputSpec, InputType, Op, PollSource};
 use serde_json::{json, Map, Value};
 
 /// The WIT world the component implements.
@@ -44,7 +44,7 @@ fn connection(spec: &ConnectionSpec) -> Value {
 }
 
 fn export(spec: &ExportSpec) -> Value {
-    json!({
+    let mut out = json!({
         "key": spec.key,
         "witName": spec.wit_name(),
         "interface": spec.kind.interface(),
@@ -52,6 +52,38 @@ fn export(spec: &ExportSpec) -> Value {
         "description": spec.description,
         "inputs": spec.inputs.iter().map(input).collect::<Vec<_>>(),
         "examplePayload": serde_json::from_str::<Value>(spec.example_output).expect("table examples are valid JSON"),
+    });
+    if let Op::Poll(sources) = spec.op {
+        out["trigger"] = trigger(sources);
+    }
+    out
+}
+
+/// How the trigger works, for the people who wire it into a flow (README, "The trigger").
+fn trigger(sources: &[PollSource]) -> Value {
+    let source = |s: &PollSource| {
+        json!({
+            "resourceType": s.resource,
+            "path": s.path,
+            "createdField": s.fields.created,
+            "updatedField": s.fields.updated,
+            "sortedByUpdateTime": s.sort.is_some(),
+        })
+    };
+    json!({
+        "dedupeKey": "<id>@<updated timestamp>: each change once; a record created and updated between polls comes once, as created",
+        "watermark": "the tenant's time (the Date header, else the newest update time read), never the host's clock",
+        "firstRun": "stores the watermark and reports nothing: one request with limit=1",
+        "overlap": "each poll re-reads overlapMinutes (default 5) before the watermark; changes already reported there are suppressed by dedupe key",
+        "failures": "a failed poll (any error) changes nothing; the next poll covers the same ground",
+        "deletions": "not detected: no Qlik list shows deleted records",
+        "acknowledge": {
+            "input": "acknowledge",
+            "interface": "triggers",
+            "witName": crate::table::triggers::ACK_WIT_NAME,
+            "semantics": "with acknowledge on, a poll's changes stay pending (its pollId is in the result) and every later poll reports them again until ack-poll is called with that pollId",
+        },
+        "resourceTypes": sources.iter().map(source).collect::<Vec<_>>(),
     })
 }
 

@@ -30,6 +30,7 @@ const KEY_ORDER: &[&str] = &[
     "actions",
     "dataSources",
     "triggers",
+    "trigger",
     "examplePayload",
 ];
 

@@ -399,25 +399,41 @@ impl Harness {
             .exports
             .get(key)
             .ok_or_else(|| anyhow!("no export named `{key}`; `qlik-harness exports` lists them"))?;
-        let input_text = match input {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
-        let params = [values::connection(connection)?, Val::String(input_text)];
+        let params = [values::connection(connection)?, Val::String(input_text(input))];
         let result = self.runtime.call_index(self.new_store(), export.func, &params).await?;
-        let Val::Result(result) = result else { bail!("{} did not return a result", export.key) };
-        Ok(match result {
-            Ok(Some(value)) => Outcome::Ok(match *value {
-                // Actions return JSON text; everything else is typed.
-                Val::String(text) => {
-                    serde_json::from_str(&text).with_context(|| format!("{key} returned invalid JSON"))?
-                }
-                other => values::to_json(&other),
-            }),
-            Ok(None) => Outcome::Ok(Value::Null),
-            Err(error) => Outcome::Err(error.map(|e| values::to_json(&e)).unwrap_or(Value::Null)),
-        })
+        outcome(&export.key, result)
     }
+
+    /// Acknowledges poll `poll_id` of the trigger (`triggers.ack-poll`, for input `acknowledge`);
+    /// `input` is the trigger's input. `Ok(null)` on success.
+    pub async fn ack_poll(&self, connection: &Value, input: &Value, poll_id: &str) -> anyhow::Result<Outcome> {
+        let func = self.runtime.func_index("triggers", "ack-poll")?;
+        let params = [values::connection(connection)?, Val::String(input_text(input)), Val::String(poll_id.into())];
+        let result = self.runtime.call_index(self.new_store(), func, &params).await?;
+        outcome("ack-poll", result)
+    }
+}
+
+/// An input object as the JSON text exports take (a string is passed as it is).
+fn input_text(input: &Value) -> String {
+    match input {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An export's `result<_, error>` as an [`Outcome`].
+fn outcome(key: &str, result: Val) -> anyhow::Result<Outcome> {
+    let Val::Result(result) = result else { bail!("{key} did not return a result") };
+    Ok(match result {
+        Ok(Some(value)) => Outcome::Ok(match *value {
+            // Actions return JSON text; everything else is typed.
+            Val::String(text) => serde_json::from_str(&text).with_context(|| format!("{key} returned invalid JSON"))?,
+            other => values::to_json(&other),
+        }),
+        Ok(None) => Outcome::Ok(Value::Null),
+        Err(error) => Outcome::Err(error.map(|e| values::to_json(&e)).unwrap_or(Value::Null)),
+    })
 }
 
 #[cfg(test)]

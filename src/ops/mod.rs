@@ -84,5 +84,15 @@ pub fn run_trigger(
     with_client(host, resolved, |client| poll::run(client, sources, &inputs))
 }
 
+/// Acknowledges poll `poll_id` of the trigger `key` (`ack-poll`).
+pub fn run_ack_poll(host: &mut dyn Host, key: &str, connection: &Connection, input: &str, poll_id: &str) -> Result<()> {
+    let (spec, inputs, resolved) = prepare(key, ExportKind::Trigger, connection, input)?;
+    let Op::Poll(sources) = spec.op else { unreachable!("the table test keeps triggers polls") };
+    if poll_id.trim().is_empty() {
+        return Err(ConnectorError::invalid("pollId", "is required"));
+    }
+    with_client(host, resolved, |client| poll::acknowledge(client, sources, &inputs, poll_id.trim()))
+}
+
 #[cfg(test)]
 mod tests;

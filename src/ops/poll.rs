@@ -45,13 +45,25 @@ fn server_time(date_ms: Option<i64>, records: &[Value], source: &PollSource) -> 
     })
 }
 
-/// Runs one poll.
-pub fn run(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs) -> Result<PollOutcome> {
+fn source<'s>(sources: &'s [PollSource], inputs: &Inputs) -> Result<&'s PollSource> {
     let resource = inputs.str("pollResourceType").unwrap_or_default();
-    let source = sources
+    sources
         .iter()
         .find(|s| s.resource == resource)
-        .ok_or_else(|| ConnectorError::invalid("pollResourceType", format!("no resource type {resource}")))?;
+        .ok_or_else(|| ConnectorError::invalid("pollResourceType", format!("no resource type {resource}")))
+}
+
+/// A new poll id: 16 random bytes from the host, as hex.
+fn new_poll_id(client: &mut Client<'_>) -> String {
+    let mut bytes = [0u8; 16];
+    client.host().random_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs one poll. With `acknowledge` on, a poll that reports changes leaves them pending under
+/// its `pollId` (the state does not advance) until [`acknowledge`] confirms that poll.
+pub fn run(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs) -> Result<PollOutcome> {
+    let source = source(sources, inputs)?;
     let show = Show { created: inputs.flag("showNewRecords"), updated: inputs.flag("showUpdatedRecords") };
     let overlap_ms = inputs.int("overlapMinutes").unwrap_or(5) * 60_000;
     let key = state_key(client.origin(), source.resource);
@@ -66,7 +78,9 @@ pub fn run(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs) -> 
         client.host().store_set(&key, &state.to_bytes()).map_err(|e| storage("writing", e))?;
         return Ok(PollOutcome::default());
     };
-    let prev = TriggerState::parse(&bytes)?;
+    // A pending poll is superseded: this one starts from the acknowledged state, so it reports
+    // the pending changes again.
+    let prev = TriggerState::parse(&bytes)?.acknowledged();
     let start = window_start(&prev, overlap_ms);
     let (records, date_ms, full_scan) = match read(client, source, !prev.full_scan, start) {
         // A tenant that refuses the update-time sort: read everything, and remember it.
@@ -77,10 +91,43 @@ pub fn run(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs) -> 
         other => other?,
     };
     let now = server_time(date_ms, &records, source)?;
-    let (outcome, mut next) = classify(&prev, &records, &source.fields, now, overlap_ms, show);
+    let (mut outcome, mut next) = classify(&prev, &records, &source.fields, now, overlap_ms, show);
     next.full_scan = full_scan;
+    if inputs.flag("acknowledge") && !outcome.no_changes() {
+        let poll_id = new_poll_id(client);
+        next = TriggerState::with_pending(&prev, next, poll_id.clone());
+        outcome.poll_id = Some(poll_id);
+    }
     client.host().store_set(&key, &next.to_bytes()).map_err(|e| storage("writing", e))?;
     Ok(outcome)
+}
+
+/// `ack-poll`: the host handed poll `poll_id`'s changes on; the state advances past them.
+/// Acknowledging the last acknowledged poll again is fine (a retried call); any other id is
+/// `invalid-input` naming `pollId`, and nothing changes.
+pub fn acknowledge(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs, poll_id: &str) -> Result<()> {
+    let source = source(sources, inputs)?;
+    let key = state_key(client.origin(), source.resource);
+    let stored = client.host().store_get(&key).map_err(|e| storage("reading", e))?;
+    let not_pending = |why: String| ConnectorError::invalid("pollId", why);
+    let Some(bytes) = stored else {
+        return Err(not_pending(format!("poll {poll_id} is not pending: this trigger has not polled yet")));
+    };
+    let state = TriggerState::parse(&bytes)?;
+    if state.acked_poll_id.as_deref() == Some(poll_id) {
+        return Ok(());
+    }
+    match &state.pending {
+        Some(pending) if pending.poll_id == poll_id => {}
+        Some(_) => {
+            return Err(not_pending(format!(
+                "poll {poll_id} is not pending: a later poll reported its changes again; acknowledge that one"
+            )))
+        }
+        None => return Err(not_pending(format!("poll {poll_id} is not pending"))),
+    }
+    let next = state.acknowledge().expect("a pending poll");
+    client.host().store_set(&key, &next.to_bytes()).map_err(|e| storage("writing", e))
 }
 
 /// Reads the pages a poll needs: all of them, or with the update-time sort only until one ends

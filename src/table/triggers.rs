@@ -59,9 +59,15 @@ pub const SOURCES: &[PollSource] = &[
 /// The resource types, as the picklist offers them.
 const RESOURCE_TYPES: &[&str] = &["spaces", "users", "dataFiles", "dataStores", "apps"];
 
+/// The trigger's key; `ack-poll` acknowledges its polls.
+pub const KEY: &str = "pollChangesTrigger";
+
+/// The WIT function that acknowledges a poll (input `acknowledge`).
+pub const ACK_WIT_NAME: &str = "ack-poll";
+
 /// The trigger exports.
 pub const EXPORTS: &[ExportSpec] = &[ExportSpec {
-    key: "pollChangesTrigger",
+    key: KEY,
     label: "New and Updated Records",
     description: "Poll for records created or updated since the last poll: each change once, by dedupe key `<id>@<updated timestamp>`, against the tenant's own clock. Deletions are not detected.",
     kind: ExportKind::Trigger,
@@ -91,8 +97,17 @@ pub const EXPORTS: &[ExportSpec] = &[ExportSpec {
                 "Each poll re-reads this much before the last one, so late writes are not lost.",
             )
         },
+        InputSpec {
+            ty: InputType::Boolean,
+            default: Some("false"),
+            ..InputSpec::text(
+                "acknowledge",
+                "Wait for Acknowledgement",
+                "On: a poll's changes stay pending, and later polls report them again, until the host calls ack-poll with the poll's pollId. Off: the state advances at the poll.",
+            )
+        },
     ],
     op: Op::Poll(SOURCES),
     check: None,
-    example_output: r#"{"created":[{"dedupeKey":"5f0f5f6a9d8d4c0001a1b2c3@2024-05-02T08:30:00.000Z","record":{"id":"5f0f5f6a9d8d4c0001a1b2c3","name":"Finance","createdAt":"2024-05-02T08:30:00.000Z","updatedAt":"2024-05-02T08:30:00.000Z"}}],"updated":[],"polledNoChanges":false,"skipped":0}"#,
+    example_output: r#"{"created":[{"dedupeKey":"5f0f5f6a9d8d4c0001a1b2c3@2024-05-02T08:30:00.000Z","record":{"id":"5f0f5f6a9d8d4c0001a1b2c3","name":"Finance","createdAt":"2024-05-02T08:30:00.000Z","updatedAt":"2024-05-02T08:30:00.000Z"}}],"updated":[],"polledNoChanges":false,"skipped":0,"pollId":null}"#,
 }];

@@ -52,6 +52,8 @@ pub struct PollOutcome {
     pub updated: Vec<Change>,
     /// Records whose id or timestamps could not be read.
     pub skipped: u32,
+    /// With `acknowledge` on and changes reported: the id to pass to `ack-poll`.
+    pub poll_id: Option<String>,
 }
 
 impl PollOutcome {

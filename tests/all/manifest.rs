@@ -46,9 +46,17 @@ async fn manifest_entries_and_wit_exports_agree_both_ways() {
     let from_manifest: BTreeSet<WitExport> = ["actions", "dataSources", "triggers"]
         .iter()
         .flat_map(|group| manifest[group].as_array().unwrap().clone())
-        .map(|entry| WitExport {
-            interface: entry["interface"].as_str().unwrap().to_string(),
-            function: entry["witName"].as_str().unwrap().to_string(),
+        .flat_map(|entry| {
+            // A trigger's acknowledgement is its own WIT function.
+            let ack = &entry["trigger"]["acknowledge"];
+            [&entry, ack]
+                .into_iter()
+                .filter(|e| e.is_object())
+                .map(|e| WitExport {
+                    interface: e["interface"].as_str().unwrap().to_string(),
+                    function: e["witName"].as_str().unwrap().to_string(),
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
     let from_wit: BTreeSet<WitExport> =

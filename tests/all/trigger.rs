@@ -150,3 +150,54 @@ async fn a_bad_resource_type_is_named_and_nothing_is_sent() {
     assert!(env.requests().await.is_empty());
     let _ = env::SENTINEL_API_KEY;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_acknowledge_changes_stay_pending_until_ack_poll() {
+    let env = Env::new().await;
+    let state = temp_dir("trigger-ack");
+    let harness = env.new_harness(&EnvOptions { state_dir: Some(state.clone()), ..Default::default() });
+    let input = json!({"pollResourceType": "spaces", "acknowledge": true});
+    let poll = || async { ok(harness.call("pollChangesTrigger", &env.connection, &input).await.unwrap()) };
+    let ack = |id: Value| {
+        let harness = &harness;
+        let (connection, input) = (&env.connection, &input);
+        async move { harness.ack_poll(connection, input, id.as_str().unwrap_or_default()).await.unwrap() }
+    };
+    let first = poll().await;
+    assert_eq!((first["polledNoChanges"].clone(), first["pollId"].clone()), (json!(true), Value::Null), "{first}");
+
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    let created = env.seed("spaces", 2).await;
+    let delivered = poll().await;
+    assert_eq!(keys(&delivered, "created").len(), 2, "{delivered}");
+    let lost_id = delivered["pollId"].clone();
+    assert!(lost_id.as_str().is_some_and(|id| id.len() == 32), "{delivered}");
+    // The host crashed before handing them on: the next poll reports the same changes again.
+    let again = poll().await;
+    assert_eq!(keys(&again, "created"), keys(&delivered, "created"), "same dedupe keys");
+    assert_ne!(again["pollId"], lost_id);
+    env.clear_requests().await;
+    let Outcome::Err(error) = ack(lost_id.clone()).await else { panic!("a superseded poll was acknowledged") };
+    assert_eq!((error["kind"].as_str(), error["input"].as_str()), (Some("invalid-input"), Some("pollId")), "{error}");
+    assert_eq!(ack(again["pollId"].clone()).await, Outcome::Ok(Value::Null));
+    assert_eq!(ack(again["pollId"].clone()).await, Outcome::Ok(Value::Null), "acknowledging twice is fine");
+    assert!(env.requests().await.is_empty(), "ack-poll reads and writes storage only");
+    let after = poll().await;
+    assert_eq!((after["polledNoChanges"].clone(), after["pollId"].clone()), (json!(true), Value::Null), "{after}");
+
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    env.ok("updateSpace", json!({"spaceId": created[0], "description": "changed"})).await;
+    let updated = poll().await;
+    assert_eq!(keys(&updated, "updated").len(), 1, "{updated}");
+    assert_eq!(ack(updated["pollId"].clone()).await, Outcome::Ok(Value::Null));
+    assert_eq!(poll().await["polledNoChanges"], true);
+
+    // Nothing to acknowledge: a fresh store, and a blank id.
+    for (harness, id) in [(env.new_harness(&EnvOptions::default()), "abc"), (harness, " ")] {
+        let Outcome::Err(error) = harness.ack_poll(&env.connection, &input, id).await.unwrap() else {
+            panic!("{id:?} acknowledged")
+        };
+        assert_eq!(error["input"], "pollId", "{error}");
+    }
+    std::fs::remove_dir_all(state).unwrap();
+}

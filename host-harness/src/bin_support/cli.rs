@@ -57,6 +57,10 @@ pub struct CallArgs {
     /// Cap on the first-byte timeout, in milliseconds.
     #[arg(long)]
     pub first_byte_timeout_ms: Option<u64>,
+    /// With a trigger's key: acknowledge this poll (its `pollId`, input `acknowledge`) instead
+    /// of polling; prints null.
+    #[arg(long, value_name = "POLL_ID")]
+    pub ack_poll: Option<String>,
 }
 
 /// Arguments of `simulate`.
@@ -180,7 +184,17 @@ pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<
             "no export has the name given to `call`{suggestion} (`qlik-harness exports` lists them)"
         )));
     }
-    match harness.call(&args.key, &connection, &input).await? {
+    let outcome = match &args.ack_poll {
+        Some(poll_id) => {
+            let export = harness.find_export(&args.key).await?;
+            if export["interface"] != "triggers" {
+                return Err(usage("--ack-poll goes with a trigger's key (pollChangesTrigger)"));
+            }
+            harness.ack_poll(&connection, &input, poll_id).await?
+        }
+        None => harness.call(&args.key, &connection, &input).await?,
+    };
+    match outcome {
         Outcome::Ok(value) => {
             println!("{}", serde_json::to_string_pretty(&value)?);
             Ok(0)
