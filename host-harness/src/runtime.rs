@@ -401,7 +401,11 @@ impl Harness {
             .ok_or_else(|| anyhow!("no export named `{key}`; `qlik-harness exports` lists them"))?;
         let params = [values::connection(connection)?, Val::String(input_text(input))];
         let result = self.runtime.call_index(self.new_store(), export.func, &params).await?;
-        outcome(&export.key, result)
+        let mut outcome = outcome(&export.key, result)?;
+        if let (Outcome::Ok(poll), "triggers") = (&mut outcome, export.group) {
+            records_as_json(poll);
+        }
+        Ok(outcome)
     }
 
     /// Acknowledges poll `poll_id` of the trigger (`triggers.ack-poll`, for input `acknowledge`);
@@ -411,6 +415,18 @@ impl Harness {
         let params = [values::connection(connection)?, Val::String(input_text(input)), Val::String(poll_id.into())];
         let result = self.runtime.call_index(self.new_store(), func, &params).await?;
         outcome("ack-poll", result)
+    }
+}
+
+/// A poll result's records arrive as JSON text (WIT `json`); shown as the objects they are, like
+/// the manifest's example payload.
+fn records_as_json(poll: &mut Value) {
+    for kind in ["created", "updated"] {
+        for change in poll[kind].as_array_mut().into_iter().flatten() {
+            if let Some(parsed) = change["record"].as_str().and_then(|text| serde_json::from_str::<Value>(text).ok()) {
+                change["record"] = parsed;
+            }
+        }
     }
 }
 

@@ -46,6 +46,10 @@ async fn first_run_emits_nothing_then_each_change_comes_once() {
     got.sort();
     assert_eq!(got, want, "{second}");
     assert!(keys(&second, "updated").is_empty());
+    for change in second["created"].as_array().unwrap() {
+        let (key, record) = (change["dedupeKey"].as_str().unwrap(), &change["record"]);
+        assert_eq!(key, format!("{}@{}", record["id"].as_str().unwrap(), record["updatedAt"].as_str().unwrap()));
+    }
 
     let third = ok(poll(&env, &env.harness, "spaces").await);
     assert_eq!(third["polledNoChanges"], true, "nothing is repeated: {third}");

@@ -43,6 +43,48 @@ fn names(records: &Value) -> String {
     records.as_array().into_iter().flatten().filter_map(|r| r["name"].as_str()).collect::<Vec<_>>().join(", ")
 }
 
+/// The dedupe keys of a poll's created or updated records, with the record's name.
+fn changes(result: &Value, kind: &str) -> String {
+    let listed: Vec<String> = result[kind]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            format!("{} ({})", c["dedupeKey"].as_str().unwrap_or_default(), c["record"]["name"].as_str().unwrap_or("?"))
+        })
+        .collect();
+    if listed.is_empty() {
+        "none".into()
+    } else {
+        listed.join(", ")
+    }
+}
+
+/// The trigger: a first poll (nothing), changes, the next poll (exactly those), a quiet poll.
+async fn trigger(demo: &Demo) -> anyhow::Result<()> {
+    let poll = json!({"pollResourceType": "spaces"});
+    println!("\nThe trigger, polled as a scheduler would (state in the harness's store):");
+    if let Ok(first) = demo.call("pollChangesTrigger", poll.clone()).await? {
+        println!("  first run: polledNoChanges = {} (history is not replayed)", first["polledNoChanges"]);
+    }
+    // A minute later on the tenant's clock, someone creates a space and edits another.
+    sim_client::request(&demo.tenant, "POST", "/__sim/clock", Some(&json!({"advanceSeconds": 60}))).await?;
+    let created = demo.call("createSpace", json!({"name": "Ops Review", "spaceType": "shared"})).await?;
+    let edited = demo.call("listSpaces", json!({"limit": 1})).await?;
+    if let (Ok(_), Ok(page)) = (&created, &edited) {
+        let id = page["data"][0]["id"].clone();
+        let _ = demo.call("updateSpace", json!({"spaceId": id, "description": "Edited for the trigger demo"})).await?;
+    }
+    if let Ok(next) = demo.call("pollChangesTrigger", poll.clone()).await? {
+        println!("  created: {}", changes(&next, "created"));
+        println!("  updated: {}", changes(&next, "updated"));
+    }
+    if let Ok(quiet) = demo.call("pollChangesTrigger", poll).await? {
+        println!("  next poll: polledNoChanges = {} (nothing is repeated)", quiet["polledNoChanges"]);
+    }
+    Ok(())
+}
+
 /// Runs the demo.
 pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
     let sim = sim::start(SimConfig::default()).await?;
@@ -144,6 +186,8 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
             println!("  report status: {} (timed out: {})", status["status"], status["timedOut"] == true);
         }
     }
+
+    trigger(&demo).await?;
 
     println!("\nThe tenant received {} requests in all.", demo.received().await?);
     sim.shutdown().await;

@@ -660,3 +660,86 @@ fn help_and_version_print_on_stdout_and_exit_0() {
     assert!(stdout(&run(&["call", "--help"])).contains("--route-to <HOST:PORT>"));
     assert!(stdout(&run(&["--version"])).starts_with("qlik-harness "));
 }
+
+/// `call pollChangesTrigger --state-dir DIR`, as a scheduled host would run it.
+async fn poll_in(connection: Value, state: std::path::PathBuf) -> Value {
+    let args = vec![
+        "call".into(),
+        "pollChangesTrigger".into(),
+        "--connection".into(),
+        connection.to_string(),
+        "--input".into(),
+        json!({"pollResourceType": "spaces"}).to_string(),
+        "--state-dir".into(),
+        state.display().to_string(),
+    ];
+    let output = run_async(args).await;
+    assert_exit(&output, 0);
+    env::assert_no_secret(&stdout(&output), env::SENTINEL_API_KEY);
+    stdout_json(&output)
+}
+
+fn change_keys(result: &Value) -> Vec<String> {
+    ["created", "updated"]
+        .iter()
+        .flat_map(|kind| result[*kind].as_array().cloned().unwrap_or_default())
+        .map(|c| c["dedupeKey"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn seed_spaces(env: &Env, count: usize) -> Vec<String> {
+    use qlik_harness::sim_client;
+    let url = env.sim.url();
+    sim_client::request(&url, "POST", "/__sim/clock", Some(&json!({"advanceSeconds": 2}))).await.unwrap();
+    let seeded = sim_client::request(&url, "POST", "/__sim/seed", Some(&json!({"resource": "spaces", "count": count})))
+        .await
+        .unwrap();
+    seeded["created"].as_array().unwrap().iter().map(|id| id.as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trigger_polls_in_separate_processes_share_the_state_dir_and_concurrent_ones_never_corrupt_it() {
+    let env = Env::new().await;
+    let state = temp_dir("cli-trigger");
+    // Scheduled one after another: first run, then each change once, then nothing.
+    assert_eq!(poll_in(env.connection.clone(), state.clone()).await["polledNoChanges"], true);
+    let created = seed_spaces(&env, 3).await;
+    let second = poll_in(env.connection.clone(), state.clone()).await;
+    let mut ids: Vec<String> = change_keys(&second).iter().map(|k| k.split('@').next().unwrap().to_string()).collect();
+    ids.sort();
+    let mut want = created.clone();
+    want.sort();
+    assert_eq!(ids, want, "{second}");
+    assert_eq!(poll_in(env.connection.clone(), state.clone()).await["polledNoChanges"], true, "nothing repeated");
+
+    // Overlapping polls (a host that fires again before the last poll ended): the store's lock
+    // keeps the state whole, and no change is lost; the overlapping polls may both report one.
+    let mut emitted: Vec<String> = Vec::new();
+    let mut expected: Vec<String> = Vec::new();
+    for _ in 0..4 {
+        expected.extend(seed_spaces(&env, 2).await);
+        let polls: Vec<_> = (0..3).map(|_| poll_in(env.connection.clone(), state.clone())).collect();
+        for result in futures_join(polls).await {
+            emitted.extend(change_keys(&result));
+        }
+    }
+    let last = poll_in(env.connection.clone(), state.clone()).await;
+    emitted.extend(change_keys(&last));
+    for id in &expected {
+        assert!(emitted.iter().any(|k| k.starts_with(&format!("{id}@"))), "{id} lost: {emitted:?}");
+    }
+    let file = std::fs::read(state.join("default.kv.json")).unwrap();
+    let _: Value = serde_json::from_slice(&file).expect("the bucket file is whole JSON");
+    assert_eq!(poll_in(env.connection.clone(), state.clone()).await["polledNoChanges"], true, "the state still works");
+    std::fs::remove_dir_all(state).unwrap();
+}
+
+/// Awaits every future, concurrently.
+async fn futures_join<F: std::future::Future<Output = Value> + Send + 'static>(futures: Vec<F>) -> Vec<Value> {
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}
