@@ -205,3 +205,44 @@ async fn with_acknowledge_changes_stay_pending_until_ack_poll() {
     }
     std::fs::remove_dir_all(state).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_that_refuses_the_sort_gets_a_full_scan_remembered_in_the_state() {
+    let env = Env::new().await;
+    let state = temp_dir("trigger-sort");
+    let harness = env.new_harness(&EnvOptions { state_dir: Some(state.clone()), ..Default::default() });
+    env.control("POST", "/__sim/seed", Some(json!({"resource": "data-stores", "count": 3}))).await;
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    ok(poll(&env, &harness, "dataStores").await);
+    env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
+    let churn =
+        env.control("POST", "/__sim/churn", Some(json!({"resource": "data-stores", "create": 1, "update": 1}))).await;
+    env.fault(json!({"method": "GET", "path": "/api/v1/data-stores", "status": 400, "count": 1})).await;
+    env.clear_requests().await;
+    let out = ok(poll(&env, &harness, "dataStores").await);
+    assert_eq!(keys(&out, "created").len() + keys(&out, "updated").len(), 2, "{out} after {churn}");
+    let queries: Vec<String> = env
+        .requests_to("/api/v1/data-stores")
+        .await
+        .iter()
+        .map(|r| r["query"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(queries.len(), 2, "{queries:?}");
+    assert!(queries[0].contains("sort=-lastModifiedTime") && !queries[1].contains("sort="), "{queries:?}");
+    let bucket: Value = serde_json::from_slice(&std::fs::read(state.join("default.kv.json")).unwrap()).unwrap();
+    let text = bucket.to_string();
+    assert!(text.contains("fullScan"), "remembered in the state: {text}");
+
+    // The next poll scans without the sort, and a 400 there is an error, not another fallback.
+    env.clear_requests().await;
+    assert_eq!(ok(poll(&env, &harness, "dataStores").await)["polledNoChanges"], true);
+    let next = env.requests_to("/api/v1/data-stores").await;
+    assert_eq!(next.len(), 1);
+    assert!(!next[0]["query"].as_str().unwrap_or_default().contains("sort="), "{}", next[0]["query"]);
+    env.fault(json!({"method": "GET", "path": "/api/v1/data-stores", "status": 400, "count": 1})).await;
+    let Outcome::Err(error) = poll(&env, &harness, "dataStores").await else {
+        panic!("a 400 on a full scan succeeded")
+    };
+    assert_eq!(error["status"], 400, "{error}");
+    std::fs::remove_dir_all(state).unwrap();
+}

@@ -80,6 +80,8 @@ async fn ours(
             outbound: qlik_harness::outbound::OutboundPolicy::allowing([]),
             ..Default::default()
         })?;
+        // The last round's changes are seconds old: before this first run, not reported.
+        control(sim, "POST", "/__sim/clock", json!({"advanceSeconds": 2})).await?;
         control(sim, "DELETE", "/__sim/requests", Value::Null).await?;
         harness.call("pollChangesTrigger", &connection, &input).await?;
         first_run_requests = list_requests(sim, scenario.list_path).await?;
