@@ -67,7 +67,8 @@ fn trigger(sources: &[PollSource]) -> Value {
             "path": s.path,
             "createdField": s.fields.created,
             "updatedField": s.fields.updated,
-            "sortedByUpdateTime": s.sort.is_some(),
+            "sorts": s.sorts.iter().map(|(sort, _)| *sort).collect::<Vec<_>>(),
+            "filters": s.scope,
         })
     };
     json!({

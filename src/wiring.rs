@@ -45,6 +45,11 @@ macro_rules! for_each_export {
                 // reports
                 create_report "create-report" => "createReport",
                 get_report_request_status "get-report-request-status" => "getReportRequestStatus",
+                // reloads
+                reload_app "reload-app" => "reloadApp",
+                get_reload "get-reload" => "getReload",
+                list_reloads "list-reloads" => "listReloads",
+                cancel_reload "cancel-reload" => "cancelReload",
 
                 // raw request
                 raw_request "raw-request" => "rawRequest",

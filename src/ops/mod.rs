@@ -9,9 +9,11 @@ pub mod pages;
 mod picklist;
 mod poll;
 pub mod raw;
+pub mod reloads;
 pub mod reports;
 mod request;
 mod rmw;
+mod waiting;
 
 use crate::client::Client;
 use crate::connection::{resolve, Connection, Resolved};

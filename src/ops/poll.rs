@@ -21,14 +21,25 @@ fn storage(what: &str, error: crate::host::StoreError) -> ConnectorError {
     ConnectorError::Transport(format!("the host's storage failed while {what} the trigger state: {}", error.0))
 }
 
-fn list_url(client: &Client<'_>, source: &PollSource, limit: i64, sorted: bool) -> String {
+fn list_url(client: &Client<'_>, source: &PollSource, inputs: &Inputs, limit: i64, sort: Option<&str>) -> String {
     let mut pairs: Vec<(String, String)> =
         source.fixed_query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    pairs.extend(source.scope.iter().filter_map(|k| inputs.str(k).map(|v| (k.to_string(), v.to_string()))));
     pairs.push(("limit".into(), limit.to_string()));
-    if let (Some(sort), true) = (source.sort, sorted) {
+    if let Some(sort) = sort {
         pairs.push(("sort".into(), sort.into()));
     }
     with_query(&client.api_url(source.path), &pairs)
+}
+
+/// The storage key of this trigger's state: per tenant and resource type, and per filter
+/// (`appId`, `filter`) where the resource takes them, so two filtered triggers never share one.
+fn key_of(client: &Client<'_>, source: &PollSource, inputs: &Inputs) -> String {
+    let mut scoped = source.resource.to_string();
+    for input in source.scope.iter().filter(|k| inputs.str(k).is_some()) {
+        scoped.push_str(&format!("&{input}={}", inputs.str(input).unwrap_or_default()));
+    }
+    state_key(client.origin(), &scoped)
 }
 
 /// The server's time: the first page's `Date`, else the newest update time read.
@@ -45,12 +56,18 @@ fn server_time(date_ms: Option<i64>, records: &[Value], source: &PollSource) -> 
     })
 }
 
+/// The resource type to poll; a filter input it does not take is refused, naming the input.
 fn source<'s>(sources: &'s [PollSource], inputs: &Inputs) -> Result<&'s PollSource> {
     let resource = inputs.str("pollResourceType").unwrap_or_default();
-    sources
+    let source = sources
         .iter()
         .find(|s| s.resource == resource)
-        .ok_or_else(|| ConnectorError::invalid("pollResourceType", format!("no resource type {resource}")))
+        .ok_or_else(|| ConnectorError::invalid("pollResourceType", format!("no resource type {resource}")))?;
+    let scoped = sources.iter().flat_map(|s| s.scope.iter());
+    if let Some(foreign) = scoped.filter(|k| !source.scope.contains(k)).find(|k| inputs.str(k).is_some()) {
+        return Err(ConnectorError::invalid(foreign, format!("{foreign} does not apply to {resource}")));
+    }
+    Ok(source)
 }
 
 /// A new poll id: 16 random bytes from the host, as hex.
@@ -66,11 +83,11 @@ pub fn run(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs) -> 
     let source = source(sources, inputs)?;
     let show = Show { created: inputs.flag("showNewRecords"), updated: inputs.flag("showUpdatedRecords") };
     let overlap_ms = inputs.int("overlapMinutes").unwrap_or(5) * 60_000;
-    let key = state_key(client.origin(), source.resource);
+    let key = key_of(client, source, inputs);
     let stored = client.host().store_get(&key).map_err(|e| storage("reading", e))?;
     let Some(bytes) = stored else {
         // First run: one small request to learn the server's time; nothing is emitted.
-        let url = list_url(client, source, 1, source.sort.is_some());
+        let url = list_url(client, source, inputs, 1, source.sorts.first().map(|(sort, _)| *sort));
         let mut pages = Pages::new(source.paging, url, None, 1);
         let page = pages.next(client)?.expect("a walk's first page is always read");
         let now = server_time(page.server_time_ms, &page.records, source)?;
@@ -82,10 +99,10 @@ pub fn run(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs) -> 
     // the pending changes again.
     let prev = TriggerState::parse(&bytes)?.acknowledged();
     let start = window_start(&prev, overlap_ms);
-    let (records, date_ms, full_scan) = match read(client, source, !prev.full_scan, start) {
+    let (records, date_ms, full_scan) = match read(client, source, inputs, !prev.full_scan, start) {
         // A tenant that refuses the update-time sort: read everything, and remember it.
-        Err(ConnectorError::Api(e)) if e.status == 400 && source.sort.is_some() && !prev.full_scan => {
-            let (records, date_ms, _) = read(client, source, false, start)?;
+        Err(ConnectorError::Api(e)) if e.status == 400 && !source.sorts.is_empty() && !prev.full_scan => {
+            let (records, date_ms, _) = read(client, source, inputs, false, start)?;
             (records, date_ms, true)
         }
         other => other?,
@@ -107,7 +124,7 @@ pub fn run(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs) -> 
 /// `invalid-input` naming `pollId`, and nothing changes.
 pub fn acknowledge(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs, poll_id: &str) -> Result<()> {
     let source = source(sources, inputs)?;
-    let key = state_key(client.origin(), source.resource);
+    let key = key_of(client, source, inputs);
     let stored = client.host().store_get(&key).map_err(|e| storage("reading", e))?;
     let not_pending = |why: String| ConnectorError::invalid("pollId", why);
     let Some(bytes) = stored else {
@@ -130,34 +147,51 @@ pub fn acknowledge(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inp
     client.host().store_set(&key, &next.to_bytes()).map_err(|e| storage("writing", e))
 }
 
-/// Reads the pages a poll needs: all of them, or with the update-time sort only until one ends
-/// before the window. Returns the records, the first page's server time and whether it was a
-/// full scan.
+/// Reads the pages a poll needs: with the sorts, each read only until a page ends before the
+/// window; without (or with `sorted` false), every page once. A record read twice (it changed
+/// between two reads) counts as last read. Returns the records, the first page's server time and
+/// whether it was a full scan.
 fn read(
     client: &mut Client<'_>,
     source: &PollSource,
+    inputs: &Inputs,
     sorted: bool,
     start: i64,
 ) -> Result<(Vec<Value>, Option<i64>, bool)> {
-    let sorted = sorted && source.sort.is_some();
-    let url = list_url(client, source, source.page_size, sorted);
-    let mut pages = Pages::new(source.paging, url, None, MAX_PAGES);
-    let mut records = Vec::new();
+    let reads: Vec<(Option<&str>, Option<&str>)> = match (sorted, source.sorts) {
+        (true, sorts) if !sorts.is_empty() => sorts.iter().map(|(sort, field)| (Some(*sort), Some(*field))).collect(),
+        _ => vec![(None, None)],
+    };
+    let mut records: Vec<Value> = Vec::new();
     let mut date_ms = None;
-    while let Some(page) = pages.next(client)? {
-        date_ms = date_ms.or(page.server_time_ms);
-        let done = sorted && page_ends_before(&page.records, &source.fields, start);
-        records.extend(page.records);
-        if done {
-            break;
+    for (sort, field) in &reads {
+        let url = list_url(client, source, inputs, source.page_size, *sort);
+        let mut pages = Pages::new(source.paging, url, None, MAX_PAGES);
+        while let Some(page) = pages.next(client)? {
+            date_ms = date_ms.or(page.server_time_ms);
+            let done = field.is_some_and(|field| page_ends_before(&page.records, field, start));
+            records.extend(page.records);
+            if done {
+                break;
+            }
+        }
+        if pages.end().is_some_and(|end| end != super::pages::PagesEnd::Exhausted) {
+            return Err(ConnectorError::InvalidResponse(format!(
+                "the {} list did not end ({:?})",
+                source.resource,
+                pages.end()
+            )));
         }
     }
-    if pages.end().is_some_and(|end| end != super::pages::PagesEnd::Exhausted) {
-        return Err(ConnectorError::InvalidResponse(format!(
-            "the {} list did not end ({:?})",
-            source.resource,
-            pages.end()
-        )));
+    if reads.len() > 1 {
+        let id_of = |r: &Value| r.get(source.fields.id).cloned();
+        let mut kept: Vec<Value> = Vec::with_capacity(records.len());
+        for record in records.into_iter().rev() {
+            if !kept.iter().any(|k| id_of(k) == id_of(&record)) {
+                kept.push(record);
+            }
+        }
+        records = kept;
     }
-    Ok((records, date_ms, !sorted))
+    Ok((records, date_ms, reads[0].0.is_none()))
 }

@@ -1,5 +1,6 @@
 //! getReportRequestStatus: one status read, or polling until the report ends or the wait is up.
 
+use super::waiting::{until_final, Wait};
 use crate::client::Client;
 use crate::error::Result;
 use crate::host::Method;
@@ -7,8 +8,6 @@ use crate::inputs::Inputs;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The first wait between polls.
-const FIRST_WAIT: Duration = Duration::from_secs(1);
 /// The longest wait between polls.
 const LONGEST_WAIT: Duration = Duration::from_secs(10);
 
@@ -44,23 +43,12 @@ pub fn status(client: &mut Client<'_>, inputs: &Inputs) -> Result<Value> {
         return client.send_json(Method::Get, &url, None).map(|(_, body)| body);
     }
     let max_wait = Duration::from_secs(inputs.int("maxWaitSeconds").unwrap_or(60).max(1) as u64);
-    let deadline = client.host().now_unix_millis().saturating_add(max_wait.as_millis() as u64);
-    let mut wait = FIRST_WAIT;
-    loop {
-        let (_, mut body) = client.send_json(Method::Get, &url, None)?;
-        if body.get("status").and_then(Value::as_str).is_some_and(|s| FINAL.contains(&s)) {
-            return Ok(body);
-        }
-        let now = client.host().now_unix_millis();
-        if now >= deadline {
-            if let Value::Object(map) = &mut body {
-                map.insert("timedOut".into(), Value::Bool(true));
-            }
-            return Ok(body);
-        }
-        client.host().sleep(wait.min(Duration::from_millis(deadline - now)));
-        wait = wait.mul_f64(1.5).min(LONGEST_WAIT);
+    let wait = Wait { final_statuses: FINAL, longest: LONGEST_WAIT, max_wait };
+    let (mut body, timed_out) = until_final(client, &url, &wait)?;
+    if let (Value::Object(map), true) = (&mut body, timed_out) {
+        map.insert("timedOut".into(), Value::Bool(true));
     }
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -107,7 +95,7 @@ mod tests {
         host.answer(200, &[], r#"{"status":"queued"}"#).answer(200, &[], r#"{"status":"failed","reasons":[]}"#);
         let out = run(&mut host, &inputs(60));
         assert_eq!(out, json!({"status": "failed", "reasons": []}));
-        assert_eq!(host.slept, [FIRST_WAIT]);
+        assert_eq!(host.slept, [super::super::waiting::FIRST_WAIT]);
         assert!(host.sent.iter().all(|r| r.url == "http://127.0.0.1:9/api/v1/reports/r1/status"));
     }
 }

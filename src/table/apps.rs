@@ -1,6 +1,6 @@
 //! Apps: actions and the `selectApp` data source (items with `resourceType=app`).
 
-use super::common::{SEARCH, SPACE_ID};
+use super::common::{APP_ID, SEARCH, SPACE_ID};
 use super::{
     BodySpec, ExportKind, ExportSpec, InputSpec, InputType, LabelRule, Op, OutputSpec, PicklistSpec, RequestSpec,
     Search,
@@ -13,14 +13,6 @@ use crate::paging::PagingStyle;
 const ITEMS_MAX_LIMIT: i64 = 100;
 
 const APP_EXAMPLE: &str = r#"{"attributes":{"id":"f5ceaff0-1c2d-4e3f-8a9b-0c1d2e3f4a5b","name":"Sales Dashboard","description":"Quarterly sales","ownerId":"60a7c4e8f1b2c3d4e5f60718","spaceId":"5f0f5f6a9d8d4c0001a1b2c3","createdDate":"2024-05-01T10:00:00.000Z","modifiedDate":"2024-05-02T08:30:00.000Z","usage":"ANALYTICS"},"privileges":["read","update","delete","reload"]}"#;
-
-/// `appId`, required, offered by `selectApp`.
-const APP_ID: InputSpec = InputSpec {
-    required: true,
-    example: Some("f5ceaff0-1c2d-4e3f-8a9b-0c1d2e3f4a5b"),
-    data_source: Some("selectApp"),
-    ..InputSpec::text("appId", "App ID", "The ID of the app.")
-};
 
 const NAME: InputSpec = InputSpec {
     required: true,

@@ -13,6 +13,14 @@ pub const SPACE_ID: InputSpec = InputSpec {
     ..InputSpec::text("spaceId", "Space ID", "The ID of the space.")
 };
 
+/// `appId`, required, offered by `selectApp`.
+pub const APP_ID: InputSpec = InputSpec {
+    required: true,
+    example: Some("f5ceaff0-1c2d-4e3f-8a9b-0c1d2e3f4a5b"),
+    data_source: Some("selectApp"),
+    ..InputSpec::text("appId", "App ID", "The ID of the app.")
+};
+
 /// `ownerId`, offered by `selectUser`.
 pub const OWNER_ID: InputSpec =
     InputSpec { example: Some(EXAMPLE_ID), ..InputSpec::text("ownerId", "Owner ID", "The user ID of the owner.") };

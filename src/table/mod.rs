@@ -8,6 +8,7 @@ pub mod connections;
 mod data_files;
 mod data_stores;
 mod raw;
+mod reloads;
 mod reports;
 mod spaces;
 pub mod triggers;
@@ -283,8 +284,12 @@ pub struct PollSource {
     pub page_size: i64,
     /// Fixed query parameters.
     pub fixed_query: &'static [(&'static str, &'static str)],
-    /// The sort that lists the newest updates first, where the API has one.
-    pub sort: Option<&'static str>,
+    /// Reads a poll makes, each `(sort, the timestamp field it orders by newest first)`, and
+    /// each stopping at the first page that ends before the window; empty: one read of every page
+    /// (the API cannot sort by update time).
+    pub sorts: &'static [(&'static str, &'static str)],
+    /// Inputs sent as query parameters of the same name (filters), which also scope the state.
+    pub scope: &'static [&'static str],
     /// Where the records keep their id and timestamps.
     pub fields: crate::trigger::classify::PollFields,
 }
@@ -385,6 +390,7 @@ pub fn exports() -> impl Iterator<Item = &'static ExportSpec> {
         data_files::EXPORTS,
         data_stores::EXPORTS,
         reports::EXPORTS,
+        reloads::EXPORTS,
         raw::EXPORTS,
         triggers::EXPORTS,
     ]

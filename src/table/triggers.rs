@@ -3,9 +3,12 @@
 
 use super::{ExportKind, ExportSpec, InputSpec, InputType, Op, PollSource};
 use crate::paging::PagingStyle;
-use crate::trigger::classify::PollFields;
+use crate::trigger::classify::{Dedupe, PollFields};
 
-const AT: PollFields = PollFields { id: "id", created: "createdAt", updated: "updatedAt" };
+/// Fields of a record whose change is its update time.
+const fn fields(id: &'static str, created: &'static str, updated: &'static str) -> PollFields {
+    PollFields { id, created, updated, dedupe: Dedupe::UpdatedTime }
+}
 
 /// Every resource type the trigger polls.
 pub const SOURCES: &[PollSource] = &[
@@ -15,8 +18,9 @@ pub const SOURCES: &[PollSource] = &[
         paging: PagingStyle::Cursor,
         page_size: 100,
         fixed_query: &[],
-        sort: None,
-        fields: AT,
+        sorts: &[],
+        scope: &[],
+        fields: fields("id", "createdAt", "updatedAt"),
     },
     PollSource {
         resource: "users",
@@ -24,8 +28,9 @@ pub const SOURCES: &[PollSource] = &[
         paging: PagingStyle::Cursor,
         page_size: 100,
         fixed_query: &[],
-        sort: None,
-        fields: PollFields { id: "id", created: "createdAt", updated: "lastUpdatedAt" },
+        sorts: &[],
+        scope: &[],
+        fields: fields("id", "createdAt", "lastUpdatedAt"),
     },
     PollSource {
         resource: "dataFiles",
@@ -33,8 +38,9 @@ pub const SOURCES: &[PollSource] = &[
         paging: PagingStyle::PageCursor,
         page_size: 1000,
         fixed_query: &[("includeAllSpaces", "true")],
-        sort: Some("-modifiedDate"),
-        fields: PollFields { id: "id", created: "createdDate", updated: "modifiedDate" },
+        sorts: &[("-modifiedDate", "modifiedDate")],
+        scope: &[],
+        fields: fields("id", "createdDate", "modifiedDate"),
     },
     PollSource {
         resource: "dataStores",
@@ -42,8 +48,9 @@ pub const SOURCES: &[PollSource] = &[
         paging: PagingStyle::PageNumber,
         page_size: 100,
         fixed_query: &[],
-        sort: Some("-lastModifiedTime"),
-        fields: PollFields { id: "id", created: "createdTime", updated: "lastModifiedTime" },
+        sorts: &[("-lastModifiedTime", "lastModifiedTime")],
+        scope: &[],
+        fields: fields("id", "createdTime", "lastModifiedTime"),
     },
     PollSource {
         resource: "apps",
@@ -51,13 +58,29 @@ pub const SOURCES: &[PollSource] = &[
         paging: PagingStyle::Cursor,
         page_size: 100,
         fixed_query: &[("resourceType", "app")],
-        sort: Some("-updatedAt"),
-        fields: PollFields { id: "resourceId", created: "createdAt", updated: "updatedAt" },
+        sorts: &[("-updatedAt", "updatedAt")],
+        scope: &[],
+        fields: fields("resourceId", "createdAt", "updatedAt"),
+    },
+    PollSource {
+        resource: "reloads",
+        path: "/reloads",
+        paging: PagingStyle::Cursor,
+        page_size: 100,
+        fixed_query: &[],
+        sorts: &[("-creationTime", "creationTime"), ("-endTime", "endTime")],
+        scope: &["appId", "filter"],
+        fields: PollFields {
+            id: "id",
+            created: "creationTime",
+            updated: "endTime",
+            dedupe: Dedupe::FinalStatus { field: "status", finals: crate::ops::reloads::FINAL },
+        },
     },
 ];
 
 /// The resource types, as the picklist offers them.
-const RESOURCE_TYPES: &[&str] = &["spaces", "users", "dataFiles", "dataStores", "apps"];
+const RESOURCE_TYPES: &[&str] = &["spaces", "users", "dataFiles", "dataStores", "apps", "reloads"];
 
 /// The trigger's key; `ack-poll` acknowledges its polls.
 pub const KEY: &str = "pollChangesTrigger";
@@ -76,7 +99,11 @@ pub const EXPORTS: &[ExportSpec] = &[ExportSpec {
             ty: InputType::Picklist(RESOURCE_TYPES),
             required: true,
             example: Some("spaces"),
-            ..InputSpec::text("pollResourceType", "Resource Type", "What to watch: spaces, users, dataFiles, dataStores or apps.")
+            ..InputSpec::text(
+                "pollResourceType",
+                "Resource Type",
+                "What to watch: spaces, users, dataFiles, dataStores, apps, or reloads (new and finished ones).",
+            )
         },
         InputSpec {
             ty: InputType::Boolean,
@@ -96,6 +123,15 @@ pub const EXPORTS: &[ExportSpec] = &[ExportSpec {
                 "Overlap (minutes)",
                 "Each poll re-reads this much before the last one, so late writes are not lost.",
             )
+        },
+        InputSpec {
+            required: false,
+            comments: "Reloads only: watch this app's reloads; empty watches the whole tenant (tenant admins).",
+            ..super::common::APP_ID
+        },
+        InputSpec {
+            example: Some(r#"status eq "FAILED""#),
+            ..InputSpec::text("filter", "Filter", "Reloads only: a SCIM filter on status, partial or type.")
         },
         InputSpec {
             ty: InputType::Boolean,

@@ -21,8 +21,27 @@ pub struct PollFields {
     pub id: &'static str,
     /// The creation timestamp (`createdAt`, `createdDate`, `createdTime`).
     pub created: &'static str,
-    /// The update timestamp (`updatedAt`, `lastUpdatedAt`, `modifiedDate`, `lastModifiedTime`).
+    /// The update timestamp (`updatedAt`, `lastUpdatedAt`, `modifiedDate`, `lastModifiedTime`;
+    /// a reload's `endTime`).
     pub updated: &'static str,
+    /// What names a change.
+    pub dedupe: Dedupe,
+}
+
+/// The second part of a dedupe key `<id>@…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dedupe {
+    /// The update timestamp: every update is a change.
+    UpdatedTime,
+    /// Jobs such as reloads: `<id>@<status>` once the record reached one of `finals` (its
+    /// `updated` field then says when), else `<id>@<created timestamp>`. So a job comes out when
+    /// it is created and when it finished, never for the steps in between.
+    FinalStatus {
+        /// The status field.
+        field: &'static str,
+        /// The statuses after which the job does not change.
+        finals: &'static [&'static str],
+    },
 }
 
 /// Which kinds of changes the output shows (`showNewRecords`, `showUpdatedRecords`).
@@ -74,16 +93,33 @@ pub fn window_start(state: &TriggerState, overlap_ms: i64) -> i64 {
     state.watermark_ms.saturating_sub(overlap_ms).max(state.since_ms)
 }
 
-/// For APIs sorted by update time, newest first: whether a page's last record was updated
+/// For a list sorted by `field`, newest first: whether a page's last record's `field` is
 /// before the window, so no later page can hold a change. A page whose last timestamp cannot be
 /// read never stops the walk.
-pub fn page_ends_before(records: &[Value], fields: &PollFields, window_start_ms: i64) -> bool {
-    records.last().and_then(|r| timestamp(r, fields.updated)).is_some_and(|(_, ms)| ms < window_start_ms)
+pub fn page_ends_before(records: &[Value], field: &str, window_start_ms: i64) -> bool {
+    records.last().and_then(|r| timestamp(r, field)).is_some_and(|(_, ms)| ms < window_start_ms)
 }
 
 fn timestamp<'r>(record: &'r Value, field: &str) -> Option<(&'r str, i64)> {
     let text = record.get(field)?.as_str()?;
     parse_unix_millis(text).map(|ms| (text, ms))
+}
+
+/// The change a record shows: the dedupe key's second part and when it happened (Unix ms).
+fn version<'r>(record: &'r Value, fields: &PollFields) -> Option<(&'r str, i64)> {
+    match fields.dedupe {
+        // A record never updated may carry only its creation time.
+        Dedupe::UpdatedTime => timestamp(record, fields.updated)
+            .or_else(|| record.get(fields.updated).is_none().then(|| timestamp(record, fields.created)).flatten()),
+        Dedupe::FinalStatus { field, finals } => {
+            let status = record.get(field)?.as_str()?;
+            if finals.contains(&status) {
+                timestamp(record, fields.updated).map(|(_, ms)| (status, ms))
+            } else {
+                timestamp(record, fields.created)
+            }
+        }
+    }
 }
 
 fn record_id(record: &Value, field: &str) -> Option<String> {
@@ -111,10 +147,8 @@ pub fn classify(
             outcome.skipped += 1;
             continue;
         };
-        // A record never updated may carry only its creation time.
-        let updated = timestamp(record, fields.updated)
-            .or_else(|| record.get(fields.updated).is_none().then(|| timestamp(record, fields.created)).flatten());
-        let (Some((updated_text, updated_ms)), Some((_, created_ms))) = (updated, timestamp(record, fields.created))
+        let (Some((updated_text, updated_ms)), Some((_, created_ms))) =
+            (version(record, fields), timestamp(record, fields.created))
         else {
             outcome.skipped += 1;
             continue;
@@ -150,7 +184,8 @@ mod tests {
     use serde_json::json;
     use std::collections::BTreeSet;
 
-    const FIELDS: PollFields = PollFields { id: "id", created: "createdAt", updated: "updatedAt" };
+    const FIELDS: PollFields =
+        PollFields { id: "id", created: "createdAt", updated: "updatedAt", dedupe: Dedupe::UpdatedTime };
     const BOTH: Show = Show { created: true, updated: true };
     const MIN: i64 = 60_000;
     /// 2024-05-01T10:00:00Z.
@@ -517,11 +552,44 @@ mod tests {
     }
 
     #[test]
+    fn jobs_come_out_when_created_and_when_finished_never_in_between() {
+        const RELOADS: PollFields = PollFields {
+            id: "id",
+            created: "creationTime",
+            updated: "endTime",
+            dedupe: Dedupe::FinalStatus { field: "status", finals: &["SUCCEEDED", "FAILED"] },
+        };
+        let reload = |id: &str, status: &str, end: Option<i64>| {
+            let mut r = json!({"id": id, "status": status, "creationTime": at(T0 + 1000)});
+            if let Some(end) = end {
+                r["endTime"] = json!(at(end));
+            }
+            r
+        };
+        let state = first_run(T0);
+        let (out, state) = classify(&state, &[reload("r1", "QUEUED", None)], &RELOADS, T0 + MIN, 5 * MIN, BOTH);
+        assert_eq!(keys(&out.created), [key("r1", T0 + 1000)], "created, keyed by its creation time");
+        let (out, state) = classify(&state, &[reload("r1", "RELOADING", None)], &RELOADS, T0 + 2 * MIN, 5 * MIN, BOTH);
+        assert!(out.no_changes(), "a step in between is not a change");
+        let done = reload("r1", "FAILED", Some(T0 + 2 * MIN));
+        let (out, state) = classify(&state, std::slice::from_ref(&done), &RELOADS, T0 + 3 * MIN, 5 * MIN, BOTH);
+        assert_eq!(keys(&out.updated), ["r1@FAILED"], "finished: keyed by its status");
+        let (out, _) = classify(&state, &[done], &RELOADS, T0 + 4 * MIN, 5 * MIN, BOTH);
+        assert!(out.no_changes());
+
+        // Created and finished within one window: once, as created, with its final status; a
+        // final status without an end time cannot be placed.
+        let records = [reload("r2", "SUCCEEDED", Some(T0 + 5000)), reload("r3", "SUCCEEDED", None)];
+        let (out, _) = classify(&first_run(T0), &records, &RELOADS, T0 + MIN, 5 * MIN, BOTH);
+        assert_eq!((keys(&out.created), out.updated.len(), out.skipped), (vec!["r2@SUCCEEDED".to_string()], 0, 1));
+    }
+
+    #[test]
     fn sorted_pages_stop_once_they_end_before_the_window() {
         let start = T0 - 5 * MIN;
-        assert!(page_ends_before(&[rec("a", T0, T0), rec("b", T0, start - 1)], &FIELDS, start));
-        assert!(!page_ends_before(&[rec("a", T0, T0), rec("b", T0, start)], &FIELDS, start));
-        assert!(!page_ends_before(&[json!({"id": "x", "updatedAt": "?"})], &FIELDS, start));
-        assert!(!page_ends_before(&[], &FIELDS, start));
+        assert!(page_ends_before(&[rec("a", T0, T0), rec("b", T0, start - 1)], "updatedAt", start));
+        assert!(!page_ends_before(&[rec("a", T0, T0), rec("b", T0, start)], "updatedAt", start));
+        assert!(!page_ends_before(&[json!({"id": "x", "updatedAt": "?"})], "updatedAt", start));
+        assert!(!page_ends_before(&[], "updatedAt", start));
     }
 }

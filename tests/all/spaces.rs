@@ -244,13 +244,13 @@ async fn bad_required_inputs_are_named_and_nothing_is_sent() {
 
 /// Every action refuses inputs that are not an object, integers beyond their range and options
 /// not in their picklist, naming the input, and sends nothing — driven by the manifest, so it
-/// covers all 33 actions.
+/// covers all 37 actions.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_action_refuses_malformed_inputs_and_sends_nothing() {
     let env = Env::new().await;
     let manifest = env.harness.manifest().await.unwrap();
     let actions = manifest["actions"].as_array().unwrap();
-    assert_eq!(actions.len(), 33);
+    assert_eq!(actions.len(), 37, "33 of the old connector and 4 reload actions");
     let mut checked = 0;
     for action in actions {
         let key = action["key"].as_str().unwrap();
