@@ -10,6 +10,7 @@ mod hardening;
 mod manifest;
 mod openapi_traffic;
 mod openapi_validator;
+mod reloads;
 mod reports_raw;
 mod resilience;
 mod spaces;

@@ -22,16 +22,30 @@ struct Workload {
     sim: &'static str,
     list_path: &'static str,
     initial: usize,
+    /// Records seeded first (reloads need apps).
+    prepare: &'static [(&'static str, usize)],
 }
 
 const WORKLOADS: &[Workload] = &[
     // More than one page of 100, so that changes land between pages.
-    Workload { trigger: "spaces", sim: "spaces", list_path: "/api/v1/spaces", initial: 150 },
-    Workload { trigger: "users", sim: "users", list_path: "/api/v1/users", initial: 150 },
-    Workload { trigger: "dataFiles", sim: "dataFiles", list_path: "/api/v1/data-files", initial: 40 },
-    Workload { trigger: "dataStores", sim: "data-stores", list_path: "/api/v1/data-stores", initial: 30 },
-    Workload { trigger: "apps", sim: "apps", list_path: "/api/v1/items", initial: 30 },
+    Workload { trigger: "spaces", sim: "spaces", list_path: "/api/v1/spaces", initial: 150, prepare: &[] },
+    Workload { trigger: "users", sim: "users", list_path: "/api/v1/users", initial: 150, prepare: &[] },
+    Workload { trigger: "dataFiles", sim: "dataFiles", list_path: "/api/v1/data-files", initial: 40, prepare: &[] },
+    Workload { trigger: "dataStores", sim: "data-stores", list_path: "/api/v1/data-stores", initial: 30, prepare: &[] },
+    Workload { trigger: "apps", sim: "apps", list_path: "/api/v1/items", initial: 30, prepare: &[] },
+    // Reloads start on random apps and run for random times (some across many polls, some hang
+    // until the churn finishes them), ending in random final statuses.
+    Workload {
+        trigger: "reloads",
+        sim: "reloads",
+        list_path: "/api/v1/reloads",
+        initial: 120,
+        prepare: &[("apps", 40)],
+    },
 ];
+
+/// Final statuses the simulator's next reloads end in, picked at random (HANG: until finished).
+const RELOAD_OUTCOMES: &[&str] = &["SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "FAILED", "EXCEEDED_LIMIT", "HANG"];
 
 /// xorshift64: small, seedable, replayable.
 struct Rng(u64);
@@ -100,8 +114,17 @@ async fn log_len(env: &Env) -> usize {
     env.control("GET", "/__sim/changes", None).await["changes"].as_array().unwrap().len()
 }
 
+/// A reported change as (id, ms) of the change log: from its dedupe key, or for reloads (keyed
+/// `<id>@<status>` once finished) from the record's end or creation time.
 fn keys(result: &Value, kind: &str) -> Vec<ChangeKey> {
-    result[kind].as_array().unwrap().iter().map(|c| key_of(c["dedupeKey"].as_str().unwrap())).collect()
+    let change_key = |c: &Value| match c["record"].get("creationTime") {
+        Some(created) => {
+            let at = c["record"]["endTime"].as_str().or(created.as_str()).unwrap();
+            (c["record"]["id"].as_str().unwrap().to_string(), millis(at))
+        }
+        None => key_of(c["dedupeKey"].as_str().unwrap()),
+    };
+    result[kind].as_array().unwrap().iter().map(change_key).collect()
 }
 
 /// Injects one random fault for the next poll; returns its name.
@@ -143,6 +166,9 @@ async fn run_workload(workload: &'static Workload, seed: u64, stream: u64) -> Co
     let input = json!({"pollResourceType": workload.trigger});
     let skew = rng.below(601) as i64 - 300;
     env.control("POST", "/__sim/clock", Some(json!({"skewSeconds": skew}))).await;
+    for (resource, count) in workload.prepare {
+        env.control("POST", "/__sim/seed", Some(json!({"resource": resource, "count": count}))).await;
+    }
     env.control("POST", "/__sim/seed", Some(json!({"resource": workload.sim, "count": workload.initial}))).await;
     // History, seconds before the first run.
     env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": 2}))).await;
@@ -170,6 +196,11 @@ async fn run_workload(workload: &'static Workload, seed: u64, stream: u64) -> Co
                 env.control("POST", "/__sim/clock", Some(json!({"advanceSeconds": seconds}))).await;
             }
             let (create, update) = (rng.below(3), rng.below(4));
+            if workload.trigger == "reloads" {
+                let outcome = RELOAD_OUTCOMES[rng.below(RELOAD_OUTCOMES.len() as u64) as usize];
+                let behaviour = json!({"outcome": outcome, "queuedSeconds": rng.below(30), "reloadingSeconds": rng.below(300), "count": create.max(1)});
+                env.control("POST", "/__sim/reloads", Some(behaviour)).await;
+            }
             env.control(
                 "POST",
                 "/__sim/churn",
