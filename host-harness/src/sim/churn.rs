@@ -2,7 +2,8 @@
 //! `/__sim/seed` generates them and updates existing ones picked at random (the update time set
 //! to the simulator's now, logged as `updated` in `/__sim/changes`), at once or, with
 //! `afterRequests: n`, right after the n-th tenant request from now was answered, so that a
-//! change can land while a poll is paging.
+//! change can land while a poll is paging. For `reloads`, `create` starts reloads now on random
+//! apps that have no pending reload, and `update` makes random active reloads final now.
 
 use http::StatusCode;
 use serde::Deserialize;
@@ -13,7 +14,7 @@ use super::request::Ctx;
 use super::state::{Resource, State};
 
 /// Resources churn can change: the ones the trigger watches.
-const RESOURCES: &[&str] = &["spaces", "users", "apps", "dataFiles", "data-stores"];
+const RESOURCES: &[&str] = &["spaces", "users", "apps", "dataFiles", "data-stores", "reloads"];
 
 /// Most records one churn creates plus updates.
 const MAX_CHANGES: usize = 1000;
@@ -78,6 +79,12 @@ pub(crate) fn after_request(st: &mut State) {
 }
 
 fn apply(st: &mut State, churn: &Churn) -> Result<(Vec<String>, Vec<String>), String> {
+    // reloads: `create` starts reloads on apps without a pending one, `update` finishes
+    // active reloads now (see routes_reloads).
+    if churn.resource == "reloads" {
+        let created = super::routes_reloads::churn_create(st, churn.create);
+        return Ok((created, super::routes_reloads::churn_finish(st, churn.update)));
+    }
     let created = super::control::seed_generated(st, &churn.resource, churn.create)?;
     let updated = (0..churn.update).filter_map(|_| touch_one(st, &churn.resource)).collect();
     Ok((created, updated))

@@ -1,5 +1,5 @@
 //! The control API under `/__sim/`: seeding, request and change logs, clock, faults, config,
-//! token revocation and reset. No auth; JSON in and out; errors are `{"error": "..."}`.
+//! token revocation, reset and the behaviours of the next reloads (`/__sim/reloads`). No auth; JSON in and out; errors are `{"error": "..."}`.
 
 use http::StatusCode;
 use serde::Deserialize;
@@ -37,6 +37,10 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/__sim/config", set_config),
     ("POST", "/__sim/oauth/revoke", revoke_tokens),
     ("POST", "/__sim/reset", reset),
+    // reloads
+    ("GET", "/__sim/reloads", super::routes_reloads::get_behaviours),
+    ("POST", "/__sim/reloads", super::routes_reloads::post_behaviours),
+    ("DELETE", "/__sim/reloads", super::routes_reloads::clear_behaviours),
 ];
 
 /// Whether a path belongs to the control API.
@@ -159,6 +163,8 @@ fn seed_request(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String
         }
         // reports
         "reports" => super::routes_reports::seed(st, req.count, &req.records),
+        // reloads
+        "reloads" => super::routes_reloads::seed(st, req.count, &req.records, req.parent_id.as_deref()),
         other => Err(format!("unsupported resource {other:?}; use \"spaces\" or \"users\"")),
     }
 }

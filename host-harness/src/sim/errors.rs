@@ -28,6 +28,9 @@ pub(crate) enum Api {
     // reports
     /// items `{code: "REP-<status><nnn>", title, detail}`, no `traceId`.
     Reports,
+    // reloads
+    /// items `{code: "RELOADS-xxx", title, detail}`, no `traceId` (reloads.json `Errors`).
+    Reloads,
     /// anything else: items `{code, title, detail}`, top-level `traceId`.
     Other,
 }
@@ -57,6 +60,9 @@ impl Api {
         // reports
         } else if path.starts_with("/api/v1/reports") {
             Api::Reports
+        // reloads
+        } else if path == "/api/v1/reloads" || path.starts_with("/api/v1/reloads/") {
+            Api::Reloads
         } else {
             Api::Other
         }
@@ -166,11 +172,17 @@ impl ApiError {
                     item.insert("code".into(), json!(format!("REP-{}000", self.status.as_u16())));
                 }
             }
+            // reloads
+            Api::Reloads => {
+                if let Some(code) = self.code.strip_prefix("HTTP-").and_then(reloads_code) {
+                    item.insert("code".into(), json!(code));
+                }
+            }
             Api::DataFiles | Api::Items | Api::Other => {}
         }
         let mut body = Map::new();
         body.insert("errors".into(), Value::Array(vec![Value::Object(item)]));
-        if !matches!(api, Api::OAuth | Api::DataFiles | Api::Items | Api::Reports) {
+        if !matches!(api, Api::OAuth | Api::DataFiles | Api::Items | Api::Reports | Api::Reloads) {
             body.insert("traceId".into(), json!(trace_id));
         }
         Value::Object(body)
@@ -199,6 +211,22 @@ impl ApiError {
         }
         reply
     }
+}
+
+/// The `RELOADS-xxx` code of a generic `HTTP-<status>` error on the reloads API (reloads.json:
+/// codes `RELOADS-001` to `RELOADS-013`; 003 is documented as "forbidden", 013 as the reload
+/// quota; 004 (not found) and 007 (pending reload) as Qlik answers them; the others are the
+/// simulator's choice).
+fn reloads_code(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "400" => "RELOADS-001",
+        "401" => "RELOADS-002",
+        "403" => "RELOADS-003",
+        "404" => "RELOADS-004",
+        "500" => "RELOADS-005",
+        "409" => "RELOADS-008",
+        _ => return None,
+    })
 }
 
 /// The platform's 429 body and `Retry-After`, identical for every API.

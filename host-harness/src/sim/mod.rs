@@ -22,6 +22,7 @@ mod router;
 mod routes_apps;
 mod routes_data_files;
 mod routes_data_stores;
+mod routes_reloads;
 mod routes_reports;
 mod routes_spaces;
 mod routes_users;

@@ -2,18 +2,27 @@
 
 use chrono::{DateTime, Utc};
 
-/// Qlik's rate-limit tiers: Tier 1 for reads, Tier 2 for writes and `/oauth/token`.
+/// Qlik's rate-limit tiers: Tier 1 for reads, Tier 2 for writes and `/oauth/token`, and the
+/// special per-endpoint tiers of `POST /reloads` and `POST /reloads/{id}/actions/cancel`
+/// ([`SPECIAL_RELOADS_PER_MINUTE`] each, reloads.json `x-qlik-tier`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tier {
     One,
     Two,
+    ReloadCreate,
+    ReloadCancel,
 }
+
+/// The special tier's limit of the reloads endpoints: 50 per minute.
+pub(crate) const SPECIAL_RELOADS_PER_MINUTE: u32 = 50;
 
 impl Tier {
     fn index(self) -> usize {
         match self {
             Tier::One => 0,
             Tier::Two => 1,
+            Tier::ReloadCreate => 2,
+            Tier::ReloadCancel => 3,
         }
     }
 }
@@ -21,7 +30,7 @@ impl Tier {
 /// Request counts in the current minute window, per tier.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct RateLimiter {
-    windows: [(i64, u32); 2],
+    windows: [(i64, u32); 4],
 }
 
 impl RateLimiter {

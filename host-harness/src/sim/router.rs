@@ -13,6 +13,7 @@ use super::request::Ctx;
 use super::routes_apps as apps;
 use super::routes_data_files as data_files;
 use super::routes_data_stores::{self as data_stores, Kind};
+use super::routes_reloads as reloads;
 use super::routes_spaces as spaces;
 use super::routes_users as users;
 use super::state::State;
@@ -49,10 +50,10 @@ struct Route {
 }
 
 use Auth::{Bearer, Open};
-use Tier::{One, Two};
+use Tier::{One, ReloadCancel, ReloadCreate, Two};
 
 /// Every tenant endpoint. Tiers per qlik-api.md "Rate limits": Tier 1 for the reads, Tier 2 for
-/// writes, `/oauth/token` and `/oauth/revoke`.
+/// writes, `/oauth/token` and `/oauth/revoke`; the reloads API's POSTs have special tiers.
 #[rustfmt::skip]
 const ROUTES: &[Route] = &[
     route("GET", "/api/v1/spaces", Bearer, One, list_spaces),
@@ -100,6 +101,12 @@ const ROUTES: &[Route] = &[
     // reports
     route("POST", "/api/v1/reports", Bearer, Two, create_report),
     route("GET", "/api/v1/reports/{id}/status", Bearer, One, report_status),
+
+    // reloads
+    route("GET", "/api/v1/reloads", Bearer, One, reloads::list_route),
+    route("POST", "/api/v1/reloads", Bearer, ReloadCreate, reloads::create_route),
+    route("GET", "/api/v1/reloads/{reloadId}", Bearer, One, reloads::get_route),
+    route("POST", "/api/v1/reloads/{reloadId}/actions/cancel", Bearer, ReloadCancel, reloads::cancel_route),
 
     route("POST", "/oauth/token", Open, Two, oauth_token),
     route("POST", "/oauth/revoke", Open, Two, oauth_revoke),
@@ -334,6 +341,7 @@ fn count_request(st: &mut State, tier: Tier) -> Result<(), u64> {
     let limit = match tier {
         Tier::One => st.settings.tier1_per_minute,
         Tier::Two => st.settings.tier2_per_minute,
+        Tier::ReloadCreate | Tier::ReloadCancel => super::ratelimit::SPECIAL_RELOADS_PER_MINUTE,
     };
     let now = st.now();
     st.limiter.check(tier, limit, now)

@@ -43,19 +43,39 @@ const EQ_ATTRS: &[&str] = &[
 ];
 const CO_ATTRS: &[&str] = &["name", "email", "subject"];
 const SW_ATTRS: &[&str] = &["name", "email"];
+/// Which attributes an API's filter takes with which operator, and whether its status
+/// comparisons must be grouped and applied to the whole query.
+#[derive(Debug)]
+pub(crate) struct Rules {
+    pub eq: &'static [&'static str],
+    pub co: &'static [&'static str],
+    pub sw: &'static [&'static str],
+    pub group_status: bool,
+}
+
+/// The users API's filter (`GET /users?filter=`).
+pub(crate) const USERS: Rules = Rules { eq: EQ_ATTRS, co: CO_ATTRS, sw: SW_ATTRS, group_status: true };
+
 /// Nesting deeper than this is refused (it only guards the recursion).
 const MAX_DEPTH: usize = 32;
 
 impl Filter {
     /// Parses a filter; `Err` carries a message for a 400.
     pub fn parse(text: &str) -> Result<Filter, String> {
+        Filter::parse_with(text, &USERS)
+    }
+
+    /// Parses a filter under another API's `rules` (attribute names must be lowercase there).
+    pub fn parse_with(text: &str, rules: &'static Rules) -> Result<Filter, String> {
         let tokens = tokenize(text)?;
-        let mut parser = Parser { tokens, pos: 0 };
+        let mut parser = Parser { tokens, pos: 0, rules };
         let filter = parser.or(0)?;
         if let Some(token) = parser.tokens.get(parser.pos) {
             return Err(format!("unexpected {} in filter", token.describe()));
         }
-        filter.check_status_grouping()?;
+        if rules.group_status {
+            filter.check_status_grouping()?;
+        }
         Ok(filter)
     }
 
@@ -183,6 +203,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    rules: &'static Rules,
 }
 
 impl Parser {
@@ -243,12 +264,18 @@ impl Parser {
             Some(other) => return Err(format!("expected an operator after {attr} but found {}", other.describe())),
             None => return Err(format!("missing operator after {attr}")),
         };
-        let (op, allowed) = match op.to_ascii_lowercase().as_str() {
-            "eq" => (Op::Eq, EQ_ATTRS),
-            "co" => (Op::Co, CO_ATTRS),
-            "sw" => (Op::Sw, SW_ATTRS),
-            _ => return Err(format!("unsupported operator {op:?}; use eq, co or sw")),
+        let rules = self.rules;
+        let ops = [(Op::Eq, "eq", rules.eq), (Op::Co, "co", rules.co), (Op::Sw, "sw", rules.sw)];
+        let supported: Vec<_> = ops.iter().filter(|(_, _, attrs)| !attrs.is_empty()).collect();
+        let Some((op, _, allowed)) = supported.iter().find(|(_, name, _)| op.eq_ignore_ascii_case(name)) else {
+            let names: Vec<&str> = supported.iter().map(|(_, name, _)| *name).collect();
+            let list = match names.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                _ => names.join(""),
+            };
+            return Err(format!("unsupported operator {op:?}; use {list}"));
         };
+        let (op, allowed) = (*op, *allowed);
         if !allowed.contains(&attr_lower.as_str()) {
             return Err(format!("attribute {attr:?} does not support {}", format!("{op:?}").to_lowercase()));
         }

@@ -24,6 +24,7 @@ use super::limits;
 use super::reply::Reply;
 use super::request::Ctx;
 use super::router;
+use super::routes_reloads;
 use super::state::State;
 
 pub(crate) type Shared = Arc<Mutex<State>>;
@@ -110,6 +111,7 @@ async fn handle(
     let ctx = Ctx::new(parts, body, lock(&shared).trace_id());
     if control::is_control_path(&ctx.path) {
         let mut st = lock(&shared);
+        routes_reloads::settle(&mut st);
         let reply = control::handle(&mut st, &ctx);
         return Ok(send(stamp(&st, &ctx, reply), Wire::Whole));
     }
@@ -118,6 +120,7 @@ async fn handle(
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     let mut st = lock(&shared);
+    routes_reloads::settle(&mut st);
     let Some(prepared) = respond(&mut st, &ctx, fault.as_ref()) else {
         st.log.finish(seq, None);
         churn::after_request(&mut st);
@@ -133,6 +136,7 @@ async fn handle(
 /// other request (with the start of its target as the path).
 fn refuse(shared: &Shared, rejection: &limits::Rejection) -> Response<SimBody> {
     let mut st = lock(shared);
+    routes_reloads::settle(&mut st);
     let ctx = Ctx::rejected(rejection, st.trace_id());
     let seq = st.log.begin(&ctx);
     let status = http::StatusCode::from_u16(rejection.status).unwrap_or(http::StatusCode::BAD_REQUEST);

@@ -82,6 +82,8 @@ pub(crate) enum Resource {
     DataSets,
     // reports
     Reports,
+    // reloads
+    Reloads,
 }
 
 impl Resource {
@@ -99,6 +101,8 @@ impl Resource {
             Resource::DataSets => "data-sets",
             // reports
             Resource::Reports => "reports",
+            // reloads
+            Resource::Reloads => "reloads",
         }
     }
 }
@@ -134,6 +138,7 @@ pub(crate) struct State {
     pub data_files: super::routes_data_files::DataFilesState,
     pub data_stores: super::routes_data_stores::DataStoresState,
     pub reports: super::routes_reports::ReportsState,
+    pub reloads: super::routes_reloads::ReloadsState,
     pub tokens: std::collections::HashMap<String, Token>,
     pub changes: Vec<Change>,
     /// Churns waiting for their request count (`/__sim/churn`).
@@ -164,6 +169,7 @@ impl State {
             data_files: Default::default(),
             data_stores: Default::default(),
             reports: Default::default(),
+            reloads: Default::default(),
             tokens: Default::default(),
             changes: Vec::new(),
             churn: Vec::new(),
@@ -187,6 +193,7 @@ impl State {
         self.data_files = Default::default();
         self.data_stores = Default::default();
         self.reports = Default::default();
+        self.reloads = Default::default();
         self.changes.clear();
         self.churn.clear();
         self.log = RequestLog::default();

@@ -5,5 +5,6 @@ mod cli;
 mod sim_api;
 mod sim_data_files;
 mod sim_data_stores;
+mod sim_reloads;
 mod sim_reports_raw;
 mod sim_users_apps;
