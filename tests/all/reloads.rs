@@ -132,7 +132,7 @@ async fn list_reloads_sends_its_filters_and_pages() {
     let query = requests[0]["query"].as_str().unwrap();
     for part in [
         format!("appId={app}"),
-        "filter=status%20eq%20%22FAILED%22".into(),
+        "filter=status+eq+%22FAILED%22".into(),
         "partial=false".into(),
         "log=true".into(),
         "sort=-endTime".into(),
@@ -186,7 +186,7 @@ async fn the_trigger_reports_new_and_finished_reloads_in_a_few_requests_over_a_l
     // Five changes: three reloads start (one hangs), then two of them finish.
     for (app, behaviour) in apps.iter().zip([
         json!({"outcome": "HANG"}),
-        json!({"queuedSeconds": 0, "reloadingSeconds": 1}),
+        json!({"outcome": "SUCCEEDED", "queuedSeconds": 0, "reloadingSeconds": 1}),
         json!({"outcome": "FAILED", "queuedSeconds": 0, "reloadingSeconds": 1}),
     ]) {
         next_reload(&env, app, behaviour).await;
