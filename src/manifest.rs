@@ -72,7 +72,7 @@ fn trigger(sources: &[PollSource]) -> Value {
         })
     };
     json!({
-        "dedupeKey": "<id>@<updated timestamp>: each change once; a record created and updated between polls comes once, as created",
+        "dedupeKey": "<id>@<updated timestamp> (reloads: <id>@<creationTime> when created, <id>@<status> once finished): each change once; a record created and updated between polls comes once, as created",
         "watermark": "the tenant's time (the Date header, else the newest update time read), never the host's clock",
         "firstRun": "stores the watermark and reports nothing: one request with limit=1",
         "overlap": "each poll re-reads overlapMinutes (default 5) before the watermark; changes already reported there are suppressed by dedupe key",

@@ -73,11 +73,29 @@ async fn waiting_ends_in_each_final_status_or_times_out() {
     let out = env.ok("reloadApp", json!({"appId": apps[3], "waitForCompletion": true, "maxWaitSeconds": 2})).await;
     assert_eq!((out["status"].as_str(), out["timedOut"].as_bool()), (Some("RELOADING"), Some(true)), "{out}");
 
-    // It can be canceled; a waiting reloadApp then ends in CANCELED.
+    // It can be canceled (202: it was reloading).
     let canceled = env.ok("cancelReload", json!({"reloadId": out["id"]})).await;
     assert_eq!(canceled, json!({"canceled": true, "id": out["id"], "status": 202}));
     let read = env.ok("getReload", json!({"reloadId": out["id"]})).await;
     assert!(["CANCELING", "CANCELED"].contains(&read["status"].as_str().unwrap()), "{read}");
+
+    // Canceled while a reloadApp waits for it: the wait ends in CANCELED.
+    let app = env.seed("apps", 1).await.remove(0);
+    next_reload(&env, &app, json!({"outcome": "HANG", "queuedSeconds": 0})).await;
+    let canceler = async {
+        loop {
+            let listed = env.ok("listReloads", json!({"appId": app})).await;
+            if let Some(id) = listed["data"][0]["id"].as_str() {
+                return env.ok("cancelReload", json!({"reloadId": id})).await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    let waiting = env.call("reloadApp", json!({"appId": app, "waitForCompletion": true, "maxWaitSeconds": 30}));
+    let (waited, canceled) = tokio::join!(waiting, canceler);
+    let qlik_harness::Outcome::Ok(waited) = waited else { panic!("{waited:?}") };
+    assert_eq!((waited["status"].as_str(), waited["timedOut"].as_bool()), (Some("CANCELED"), Some(false)), "{waited}");
+    assert_eq!(canceled["id"], waited["id"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

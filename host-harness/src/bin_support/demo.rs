@@ -165,6 +165,25 @@ pub async fn run(component: Option<PathBuf>) -> anyhow::Result<i32> {
         if let Ok(fetched) = demo.call("getApp", json!({"appId": app_id})).await? {
             println!("  fetched: {} (usage {})", fetched["attributes"]["name"], fetched["attributes"]["usage"]);
         }
+        // Reload it and wait (the tenant's reload takes two seconds on its clock).
+        let quick = json!({"appId": app_id, "outcome": "SUCCEEDED", "queuedSeconds": 0, "reloadingSeconds": 2});
+        sim_client::request(&demo.tenant, "POST", "/__sim/reloads", Some(&quick)).await?;
+        let reload = json!({"appId": app_id, "waitForCompletion": true, "maxWaitSeconds": 60});
+        if let Ok(done) = demo.call("reloadApp", reload).await? {
+            println!(
+                "  reload {} ended {} at {} (timed out: {})",
+                done["id"], done["status"], done["endTime"], done["timedOut"]
+            );
+        }
+        // A second reload while one is pending is a conflict, not retried.
+        let hang = json!({"appId": app_id, "outcome": "HANG"});
+        sim_client::request(&demo.tenant, "POST", "/__sim/reloads", Some(&hang)).await?;
+        if let Ok(pending) = demo.call("reloadApp", json!({"appId": app_id})).await? {
+            let _ = demo.call("reloadApp", json!({"appId": app_id})).await?;
+            if let Ok(canceled) = demo.call("cancelReload", json!({"reloadId": pending["id"]})).await? {
+                println!("  canceled: {canceled}");
+            }
+        }
     }
 
     // A data file: upload a CSV (multipart), then list the data files.

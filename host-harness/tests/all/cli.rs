@@ -521,6 +521,8 @@ fn demo_walks_through_a_flow_against_its_own_tenant() {
     let invalid = text.split("> getSpace {\"spaceId\":\"no/such\"}").nth(1).expect("the invalid-input step");
     assert!(invalid.trim_start().starts_with("(0 requests to the tenant)"), "{invalid}");
     assert!(text.contains("error → not-found: 404"), "{text}");
+    assert!(text.contains("ended \"SUCCEEDED\"") && text.contains("(timed out: false)"), "{text}");
+    assert!(text.contains("error → conflict: 429"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
