@@ -74,6 +74,28 @@ pub const PARAMS: InputSpec = InputSpec {
     )
 };
 
+/// `waitForCompletion`: poll a job until it ends; `comments` names the job's final statuses.
+pub const fn wait_for_completion(comments: &'static str) -> InputSpec {
+    InputSpec {
+        ty: InputType::Boolean,
+        default: Some("false"),
+        ..InputSpec::text("waitForCompletion", "Wait For Completion", comments)
+    }
+}
+
+/// `maxWaitSeconds`: how long waiting may take, at most `max`, by default `default`.
+pub const fn max_wait_seconds(max: i64, default: &'static str) -> InputSpec {
+    InputSpec {
+        ty: InputType::Integer { min: Some(1), max: Some(max) },
+        default: Some(default),
+        ..InputSpec::text(
+            "maxWaitSeconds",
+            "Max Wait Seconds",
+            "With waiting, stop after this long; the output then says `timedOut: true`.",
+        )
+    }
+}
+
 /// `search`: a case-insensitive substring filter for data sources.
 pub const SEARCH: InputSpec =
     InputSpec::text("search", "Search", "Only items whose label contains this text (case-insensitive).");

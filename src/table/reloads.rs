@@ -1,6 +1,6 @@
 //! Reloads (connector.md §9): reload an app (and wait for it), read, list and cancel reloads.
 
-use super::common::{limit, APP_ID, FETCH_ALL, MAX_RECORDS, PAGE};
+use super::common::{limit, max_wait_seconds, wait_for_completion, APP_ID, FETCH_ALL, MAX_RECORDS, PAGE};
 use super::{query, ExportKind, ExportSpec, InputSpec, InputType, ListSpec, Op, RequestSpec};
 use crate::error::{ConnectorError, Result};
 use crate::inputs::{check_path_ids, Inputs};
@@ -34,25 +34,11 @@ const VARIABLES: InputSpec = InputSpec {
     )
 };
 
-const WAIT: InputSpec = InputSpec {
-    ty: InputType::Boolean,
-    default: Some("false"),
-    ..InputSpec::text(
-        "waitForCompletion",
-        "Wait For Completion",
-        "Poll until the reload succeeded, failed, was canceled or exceeded its limits, or Max Wait Seconds pass.",
-    )
-};
+const WAIT: InputSpec = wait_for_completion(
+    "Poll until the reload succeeded, failed, was canceled or exceeded its limits, or Max Wait Seconds pass.",
+);
 
-const MAX_WAIT: InputSpec = InputSpec {
-    ty: InputType::Integer { min: Some(1), max: Some(3600) },
-    default: Some("300"),
-    ..InputSpec::text(
-        "maxWaitSeconds",
-        "Max Wait Seconds",
-        "With waiting, stop after this long; the output then says `timedOut: true`.",
-    )
-};
+const MAX_WAIT: InputSpec = max_wait_seconds(3600, "300");
 
 const FILTER: InputSpec = InputSpec {
     example: Some(r#"status eq "FAILED""#),

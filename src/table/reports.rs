@@ -1,5 +1,6 @@
 //! Reports: create a report request and follow its status.
 
+use super::common::{max_wait_seconds, wait_for_completion};
 use super::{ExportKind, ExportSpec, InputSpec, InputType, Op};
 use crate::error::{ConnectorError, Result};
 use crate::inputs::{check_path_ids, Inputs};
@@ -24,25 +25,10 @@ const REPORT_ID: InputSpec = InputSpec {
     ..InputSpec::text("reportId", "Report ID", "The ID of the report request, from Create Report's `reportId`.")
 };
 
-const WAIT: InputSpec = InputSpec {
-    ty: InputType::Boolean,
-    default: Some("false"),
-    ..InputSpec::text(
-        "waitForCompletion",
-        "Wait For Completion",
-        "Poll until the report is done, failed or aborted, or Max Wait Seconds pass.",
-    )
-};
+const WAIT: InputSpec =
+    wait_for_completion("Poll until the report is done, failed or aborted, or Max Wait Seconds pass.");
 
-const MAX_WAIT: InputSpec = InputSpec {
-    ty: InputType::Integer { min: Some(1), max: Some(300) },
-    default: Some("60"),
-    ..InputSpec::text(
-        "maxWaitSeconds",
-        "Max Wait Seconds",
-        "With waiting, stop after this long; the output then says `timedOut: true`.",
-    )
-};
+const MAX_WAIT: InputSpec = max_wait_seconds(300, "60");
 
 /// The report request is a JSON object with Qlik's required `type` and `output`.
 fn report_object(inputs: &Inputs) -> Result<()> {
