@@ -8,6 +8,7 @@
 
 pub mod component_yaml;
 pub mod kv;
+pub mod limits;
 pub mod outbound;
 pub mod outcome;
 pub mod runtime;

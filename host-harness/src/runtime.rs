@@ -9,6 +9,7 @@
 //!   Every call instantiates a fresh instance from the `InstancePre`.
 
 use crate::kv::{self, KvStore, KvView};
+use crate::limits;
 use crate::outbound::{Hooks, OutboundPolicy, OutboundRecord};
 pub use crate::outcome::Outcome;
 use crate::values;
@@ -77,6 +78,9 @@ pub struct HarnessOptions {
     /// Environment variables the component sees (WASI `environment`), e.g.
     /// `QLIK_CONNECTOR_REQUEST_DEADLINE_MS` to shorten each request's deadline.
     pub component_env: Vec<(String, String)>,
+    /// How long one call may compute (not wait) before it is stopped; [`limits::GUEST_COMPUTE`]
+    /// when `None`.
+    pub guest_compute: Option<std::time::Duration>,
 }
 
 /// Per-call store state.
@@ -86,6 +90,9 @@ pub struct Ctx {
     hooks: Hooks,
     table: ResourceTable,
     kv: KvStore,
+    limits: wasmtime::StoreLimits,
+    /// Epoch ticks left for computing (see [`crate::limits`]).
+    compute_ticks_left: u64,
 }
 
 impl WasiView for Ctx {
@@ -159,11 +166,13 @@ impl Runtime {
     pub fn load(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Runtime> {
         let mut config = Config::new();
         config.wasm_component_model(true);
+        limits::configure(&mut config);
         let cache_dir = cache_dir.map_or_else(|| std::env::temp_dir().join("qlik-harness-cache"), Path::to_path_buf);
         let mut cache_config = CacheConfig::new();
         cache_config.with_directory(cache_dir);
         config.cache(Some(Cache::new(cache_config)?));
         let engine = Engine::new(&config)?;
+        limits::start_ticking(&engine);
         let component = Component::from_file(&engine, path)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("loading {}", path.display()))?;
@@ -226,8 +235,23 @@ impl Runtime {
             .ok_or_else(|| anyhow!("{interface} has no function {function}"))
     }
 
+    /// A store for one call: its memory bounded, its computing time budgeted (a call that
+    /// spins traps; one that waits on I/O only yields, once per tick it ran).
     fn store(&self, ctx: Ctx) -> Store<Ctx> {
-        Store::new(&self.engine, ctx)
+        let mut store = Store::new(&self.engine, ctx);
+        store.limiter(|ctx| &mut ctx.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let left = &mut ctx.data_mut().compute_ticks_left;
+            if *left == 0 {
+                return Err(wasmtime::Error::msg(
+                    "the component computed for longer than its limit without waiting; the call was stopped",
+                ));
+            }
+            *left -= 1;
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        });
+        store
     }
 
     /// Instantiates the component in `store` and calls `func` with `params`; returns its one result.
@@ -252,7 +276,13 @@ impl Runtime {
 
     async fn read_manifest(&self) -> anyhow::Result<Loaded> {
         // `manifest.get` does no I/O: no storage to share, every host denied.
-        let ctx = Ctx::new(KvStore::in_memory(), Arc::new(OutboundPolicy::default()), Default::default(), &[]);
+        let ctx = Ctx::new(
+            KvStore::in_memory(),
+            Arc::new(OutboundPolicy::default()),
+            Default::default(),
+            &[],
+            limits::GUEST_COMPUTE,
+        );
         let func = self.func_index("manifest", "get")?;
         let Val::String(text) = self.call_index(self.store(ctx), func, &[]).await? else {
             bail!("manifest.get returned no string")
@@ -296,6 +326,7 @@ impl Ctx {
         policy: Arc<OutboundPolicy>,
         log: Arc<Mutex<Vec<OutboundRecord>>>,
         env: &[(String, String)],
+        compute: std::time::Duration,
     ) -> Ctx {
         Ctx {
             wasi: WasiCtx::builder().envs(env).build(),
@@ -303,6 +334,8 @@ impl Ctx {
             hooks: Hooks::new(policy, log),
             table: ResourceTable::new(),
             kv,
+            limits: limits::store_limits(),
+            compute_ticks_left: limits::compute_ticks(compute),
         }
     }
 }
@@ -314,6 +347,8 @@ pub struct Harness {
     policy: Arc<OutboundPolicy>,
     log: Arc<Mutex<Vec<OutboundRecord>>>,
     env: Arc<[(String, String)]>,
+    /// How long one call may compute.
+    compute: std::time::Duration,
 }
 
 impl Harness {
@@ -323,7 +358,13 @@ impl Harness {
         let path = component_path(options.component.as_deref())?;
         let runtime = Runtime::shared(&path, options.cache_dir.as_deref())?;
         Ok(Harness::with_runtime(runtime, options.state_dir.as_deref(), options.outbound)?
-            .with_component_env(options.component_env))
+            .with_component_env(options.component_env)
+            .with_guest_compute(options.guest_compute.unwrap_or(limits::GUEST_COMPUTE)))
+    }
+
+    /// The same harness, each call allowed to compute (not wait) this long before it is stopped.
+    pub fn with_guest_compute(self, compute: std::time::Duration) -> Self {
+        Harness { compute, ..self }
     }
 
     /// The same harness, its component seeing these environment variables.
@@ -341,7 +382,14 @@ impl Harness {
             Some(dir) => KvStore::in_dir(dir)?,
             None => KvStore::in_memory(),
         };
-        Ok(Harness { runtime, kv, policy: Arc::new(outbound), log: Default::default(), env: Arc::new([]) })
+        Ok(Harness {
+            runtime,
+            kv,
+            policy: Arc::new(outbound),
+            log: Default::default(),
+            env: Arc::new([]),
+            compute: limits::GUEST_COMPUTE,
+        })
     }
 
     /// The host storage this harness gives its component (to inject failures in tests).
@@ -365,7 +413,7 @@ impl Harness {
     }
 
     fn new_store(&self) -> Store<Ctx> {
-        self.runtime.store(Ctx::new(self.kv.clone(), self.policy.clone(), self.log.clone(), &self.env))
+        self.runtime.store(Ctx::new(self.kv.clone(), self.policy.clone(), self.log.clone(), &self.env, self.compute))
     }
 
     /// Instantiates the component once and drops it (for the benchmark).

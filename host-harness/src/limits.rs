@@ -1,0 +1,61 @@
+//! What every component instance lives under, so that a guest can neither hang nor exhaust the
+//! host: a bounded linear memory (`StoreLimits`), a budget of time spent computing (epoch
+//! interruption: a guest that spins is stopped, one that waits on I/O is not), and wasmtime's
+//! pooling allocator, which keeps instance slots ready so that instantiating costs microseconds.
+
+use std::time::Duration;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, StoreLimits, StoreLimitsBuilder};
+
+/// Largest linear memory one instance may grow to: room for a 32 MiB upload decoded from base64
+/// next to its multipart body and JSON copies.
+pub const GUEST_MEMORY_BYTES: usize = 512 << 20;
+
+/// How long one call may compute (not wait) before it is stopped, by default.
+pub const GUEST_COMPUTE: Duration = Duration::from_secs(60);
+
+/// The epoch tick: the resolution of [`GUEST_COMPUTE`].
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// Instance slots kept by the pooling allocator: the most calls in flight at once.
+pub const POOL_INSTANCES: u32 = 1000;
+
+/// Sets the engine-wide parts: epoch interruption and the pooling allocator. The address space
+/// each memory slot reserves is [`GUEST_MEMORY_BYTES`] plus a 32 MiB guard (about 0.5 TiB of
+/// virtual memory for the pool; nothing is committed until used).
+pub fn configure(config: &mut Config) {
+    config.epoch_interruption(true);
+    config.memory_reservation(GUEST_MEMORY_BYTES as u64);
+    config.memory_guard_size(32 << 20);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(POOL_INSTANCES)
+        .total_core_instances(POOL_INSTANCES * 4)
+        .total_memories(POOL_INSTANCES * 2)
+        .total_tables(POOL_INSTANCES * 4)
+        .max_memory_size(GUEST_MEMORY_BYTES);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+}
+
+/// Starts the thread that ticks `engine`'s epoch every [`TICK`]; it ends with the engine.
+pub fn start_ticking(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("qlik-harness-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}
+
+/// The memory bound of one store.
+pub fn store_limits() -> StoreLimits {
+    StoreLimitsBuilder::new().memory_size(GUEST_MEMORY_BYTES).trap_on_grow_failure(false).build()
+}
+
+/// Ticks a call may spend computing: `compute` in [`TICK`]s, at least one.
+pub fn compute_ticks(compute: Duration) -> u64 {
+    (compute.as_millis() / TICK.as_millis()).max(1) as u64
+}
