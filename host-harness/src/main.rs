@@ -40,6 +40,13 @@ enum Command {
     Demo,
     /// Print component.yaml (generated from the component's manifest).
     Manifest,
+    /// Compile the component ahead of time into a `.cwasm` file that `--component` loads
+    /// without compiling (for this harness version only).
+    Precompile {
+        /// Where to write it (default: the component's path with the `.cwasm` extension).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print performance figures: component calls vs native requests against the simulator.
     Bench {
         /// Timed iterations per figure.
@@ -139,6 +146,7 @@ fn main() {
             Command::Simulate(sim) => cli::simulate(sim).await,
             Command::Demo => demo::run(component).await,
             Command::Manifest => cli::manifest(component).await,
+            Command::Precompile { out } => cli::precompile(component, out),
             Command::Bench { iterations } => bench::run(component, iterations).await,
         };
         match result {

@@ -149,6 +149,20 @@ pub struct Runtime {
     loaded: tokio::sync::OnceCell<Loaded>,
 }
 
+/// The engine configuration every runtime uses (and a precompiled file must match): the
+/// component model, the [`limits`], and the compile cache in `cache_dir` (default the OS temp
+/// dir's `qlik-harness-cache`).
+fn engine_config(cache_dir: Option<&Path>) -> anyhow::Result<Config> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    limits::configure(&mut config);
+    let cache_dir = cache_dir.map_or_else(|| std::env::temp_dir().join("qlik-harness-cache"), Path::to_path_buf);
+    let mut cache_config = CacheConfig::new();
+    cache_config.with_directory(cache_dir);
+    config.cache(Some(Cache::new(cache_config)?));
+    Ok(config)
+}
+
 /// A component file's identity for the process-wide cache: modification time and size.
 type Stamp = (Option<SystemTime>, u64);
 
@@ -163,25 +177,41 @@ fn stamp(path: &Path) -> anyhow::Result<Stamp> {
 impl Runtime {
     /// Compiles (or loads from the compile cache in `cache_dir`, default the OS temp dir's
     /// `qlik-harness-cache`) and links the component at `path`.
+    ///
+    /// A file ending in `.cwasm` is a component precompiled by [`Runtime::precompile`] (or
+    /// `qlik-harness precompile`) and is loaded without compiling. wasmtime refuses one made by
+    /// another version or configuration; its code is trusted, so load only files you made.
     pub fn load(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Runtime> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        limits::configure(&mut config);
-        let cache_dir = cache_dir.map_or_else(|| std::env::temp_dir().join("qlik-harness-cache"), Path::to_path_buf);
-        let mut cache_config = CacheConfig::new();
-        cache_config.with_directory(cache_dir);
-        config.cache(Some(Cache::new(cache_config)?));
-        let engine = Engine::new(&config)?;
+        let engine = Engine::new(&engine_config(cache_dir)?)?;
         limits::start_ticking(&engine);
-        let component = Component::from_file(&engine, path)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("loading {}", path.display()))?;
+        let component = if path.extension().is_some_and(|e| e == "cwasm") {
+            // SAFETY: a precompiled file is native code; the caller made it (see above), and
+            // wasmtime checks that this engine's version and configuration produced it.
+            unsafe { Component::deserialize_file(&engine, path) }
+        } else {
+            Component::from_file(&engine, path)
+        };
+        let component =
+            component.map_err(anyhow::Error::from).with_context(|| format!("loading {}", path.display()))?;
         let mut linker: Linker<Ctx> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         kv::add_to_linker(&mut linker, kv_view)?;
         let pre = linker.instantiate_pre(&component)?;
         Ok(Runtime { path: path.to_path_buf(), engine, component, pre, loaded: tokio::sync::OnceCell::new() })
+    }
+
+    /// Compiles the component at `path` ahead of time for this harness's engine configuration;
+    /// returns the bytes of a `.cwasm` file that [`Runtime::load`] loads without compiling.
+    pub fn precompile(path: &Path) -> anyhow::Result<Vec<u8>> {
+        let mut config = engine_config(None)?;
+        config.cache(None);
+        let engine = Engine::new(&config)?;
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        engine
+            .precompile_component(&bytes)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("compiling {}", path.display()))
     }
 
     /// The process's runtime for the component at `path`: loaded on first use, then reused until

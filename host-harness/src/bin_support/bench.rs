@@ -1,12 +1,13 @@
 //! `qlik-harness bench`: figures, not assertions. Runs against an in-process simulated tenant and
 //! prints, side by side in one run: instantiating the component, one `getSpace` call through the
 //! component (fresh instance + one loopback GET), the same GET sent natively (same one-connection-
-//! per-request pattern), a `listSpaces` fetchAll over 1000 records, and their ratios.
+//! per-request pattern), a `listSpaces` fetchAll over 1000 records, their ratios, the cold start
+//! (compiling, from the compile cache, from a precompiled `.cwasm`) and the trigger lines.
 
 use qlik_harness::outbound::OutboundPolicy;
 use qlik_harness::sim::{self, SimConfig};
 use qlik_harness::sim_client;
-use qlik_harness::{Harness, HarnessOptions, Outcome};
+use qlik_harness::{Harness, HarnessOptions, Outcome, Runtime};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -40,6 +41,40 @@ where
         samples.push(started.elapsed());
     }
     Ok(figures(samples))
+}
+
+/// Samples per cold-start line.
+const COLD_SAMPLES: usize = 3;
+
+/// Loading the component from scratch, from wasmtime's compile cache and precompiled.
+struct ColdStart {
+    compiled: Figures,
+    cached: Figures,
+    precompiled: Figures,
+}
+
+fn cold_start(component: &std::path::Path) -> anyhow::Result<ColdStart> {
+    let dir = std::env::temp_dir().join(format!("qlik-bench-cold-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let timed = |load: &dyn Fn(usize) -> anyhow::Result<()>| -> anyhow::Result<Figures> {
+        let mut samples = Vec::new();
+        for n in 0..COLD_SAMPLES {
+            let started = Instant::now();
+            load(n)?;
+            samples.push(started.elapsed());
+        }
+        Ok(figures(samples))
+    };
+    // A cache directory of its own per sample: nothing cached yet.
+    let compiled = timed(&|n| Runtime::load(component, Some(&dir.join(format!("empty-{n}")))).map(drop))?;
+    let warm = dir.join("warm");
+    Runtime::load(component, Some(&warm))?;
+    let cached = timed(&|_| Runtime::load(component, Some(&warm)).map(drop))?;
+    let cwasm = dir.join("component.cwasm");
+    std::fs::write(&cwasm, Runtime::precompile(component)?)?;
+    let precompiled = timed(&|_| Runtime::load(&cwasm, Some(&warm)).map(drop))?;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(ColdStart { compiled, cached, precompiled })
 }
 
 /// Runs the benchmark and prints its figures.
@@ -93,6 +128,7 @@ pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Resul
     })
     .await?;
     sim.shutdown().await;
+    let cold = cold_start(harness.runtime().path())?;
 
     let profile =
         if cfg!(debug_assertions) { "debug (build with --release for representative figures)" } else { "release" };
@@ -122,6 +158,14 @@ pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Resul
         "  ratio component / native GET (median)         {:>10.2}x",
         component_get.median.as_secs_f64() / native_get.median.as_secs_f64()
     );
+    println!("  cold start (median of {COLD_SAMPLES}): load the component and link it");
+    for (what, figures) in [
+        ("compiling, no cache", &cold.compiled),
+        ("from the compile cache", &cold.cached),
+        ("from a precompiled .cwasm", &cold.precompiled),
+    ] {
+        println!("    {what:<43} {:>10.0} µs   {:>10.0} µs", micros(figures.median), micros(figures.p90));
+    }
     super::bench_trigger::run(component, iterations.div_ceil(100).max(5)).await?;
     Ok(0)
 }

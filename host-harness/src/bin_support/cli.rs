@@ -207,6 +207,16 @@ pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<
     }
 }
 
+/// `precompile`: writes the component compiled ahead of time and prints its path.
+pub fn precompile(component: Option<PathBuf>, out: Option<PathBuf>) -> anyhow::Result<i32> {
+    let path = qlik_harness::component_path(component.as_deref())?;
+    let out = out.unwrap_or_else(|| path.with_extension("cwasm"));
+    std::fs::write(&out, qlik_harness::Runtime::precompile(&path)?)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("{}", out.display());
+    Ok(0)
+}
+
 /// `simulate`: serves the simulated tenant until Ctrl-C.
 pub async fn simulate(args: SimulateArgs) -> anyhow::Result<i32> {
     let handle = sim::start(SimConfig { port: args.port, api_key: args.api_key, seed: args.seed }).await?;

@@ -745,3 +745,36 @@ async fn futures_join<F: std::future::Future<Output = Value> + Send + 'static>(f
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_precompiled_component_runs_like_the_wasm_and_a_foreign_file_is_refused() {
+    let env = Env::new().await;
+    let dir = temp_dir("cli-precompile");
+    let cwasm = dir.join("qlik_connector.cwasm");
+    let output = run(&["precompile", "--out", &cwasm.display().to_string()]);
+    assert_exit(&output, 0);
+    assert_eq!(stdout(&output).trim(), cwasm.display().to_string());
+    let component = cwasm.display().to_string();
+    assert_eq!(
+        stdout_json(&run(&["--component", &component, "exports"])),
+        stdout_json(&run(&["exports"])),
+        "the same exports"
+    );
+    let args: Vec<String> = ["--component", &component, "call", "listSpaces", "--connection"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([env.connection.to_string()])
+        .collect();
+    let listed = run_async(args).await;
+    assert_exit(&listed, 0);
+    assert!(stdout_json(&listed)["data"].is_array(), "{}", stdout(&listed));
+    assert_eq!(env.requests_to("/api/v1/spaces").await.len(), 1);
+
+    // Not a precompiled component of this harness: refused, naming the file.
+    let foreign = dir.join("foreign.cwasm");
+    std::fs::write(&foreign, b"\0asm not really").unwrap();
+    let refused = run(&["--component", &foreign.display().to_string(), "exports"]);
+    assert_exit(&refused, 1);
+    assert!(stderr(&refused).contains("foreign.cwasm"), "{}", stderr(&refused));
+    std::fs::remove_dir_all(dir).unwrap();
+}
