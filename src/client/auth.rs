@@ -21,6 +21,13 @@ const TOKEN_EXPIRY_MARGIN_SECS: u64 = 60;
 const DEFAULT_TOKEN_LIFETIME_SECS: u64 = 300;
 
 impl Client<'_> {
+    /// Makes sure the call holds its bearer, fetching a client-credentials token now under the
+    /// current retry policy, so that a request sent later under a stricter policy does not make
+    /// the token request under it too.
+    pub fn authorize(&mut self) -> Result<()> {
+        self.bearer().map(drop)
+    }
+
     /// The bearer token for the next request.
     pub(super) fn bearer(&mut self) -> Result<Secret> {
         let (token_url, client_id, client_secret, scopes) = match &self.connection.auth {

@@ -358,6 +358,18 @@ fn token_requests_are_retried_like_idempotent_ones() {
 }
 
 #[test]
+fn authorize_fetches_the_token_under_the_policy_of_that_moment() {
+    let mut host = FakeHost::at(1_000);
+    host.answer(503, &[], "").answer(200, &[], TOKEN).answer(429, &[], "");
+    let mut client = Client::new(&mut host, client_credentials());
+    client.authorize().unwrap();
+    client.policy = crate::retry::RetryPolicy { max_retries: 0, ..client.policy };
+    let url = client.api_url("/reloads");
+    assert!(client.send(Method::Post, &url, None).is_err(), "the POST is not retried");
+    assert_eq!(host.sent.len(), 3, "the token request was retried once, the POST sent once");
+}
+
+#[test]
 fn connect_timeouts_are_retried_for_get() {
     let mut host = FakeHost::default();
     host.fail(SendError::ConnectTimeout("slow connect".into())).answer(200, &[], "{}");

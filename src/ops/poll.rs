@@ -184,14 +184,49 @@ fn read(
         }
     }
     if reads.len() > 1 {
-        let id_of = |r: &Value| r.get(source.fields.id).cloned();
+        // Records without an id are kept, each: classify counts them as skipped.
+        let id_of = |r: &Value| r.get(source.fields.id).filter(|id| !id.is_null()).cloned();
         let mut kept: Vec<Value> = Vec::with_capacity(records.len());
         for record in records.into_iter().rev() {
-            if !kept.iter().any(|k| id_of(k) == id_of(&record)) {
+            let id = id_of(&record);
+            if id.is_none() || !kept.iter().any(|k| id_of(k) == id) {
                 kept.push(record);
             }
         }
         records = kept;
     }
     Ok((records, date_ms, reads[0].0.is_none()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::{resolve, Connection, Secret};
+    use crate::fake_host::FakeHost;
+    use serde_json::json;
+
+    #[test]
+    fn two_reads_keep_the_last_version_of_each_record_and_every_record_without_an_id() {
+        let reloads = crate::table::triggers::SOURCES.iter().find(|s| s.resource == "reloads").unwrap();
+        let mut host = FakeHost::at(1_700_000_000);
+        let page = |data: Value| json!({"data": data, "links": {}}).to_string();
+        host.answer(200, &[], &page(json!([{"id": "r1", "status": "QUEUED"}, {"status": "QUEUED"}]))).answer(
+            200,
+            &[],
+            &page(json!([{"id": "r1", "status": "SUCCEEDED"}, {"status": "FAILED"}])),
+        );
+        let resolved =
+            resolve(&Connection::ApiKey { api_key: Secret("KEY-123456".into()), tenant: "http://127.0.0.1:9".into() })
+                .unwrap();
+        let mut client = Client::new(&mut host, resolved);
+        let inputs = Inputs::from_pairs(&[("pollResourceType", json!("reloads"))]);
+        let (records, _, full_scan) = read(&mut client, reloads, &inputs, true, 0).unwrap();
+        assert!(!full_scan);
+        assert_eq!(records.len(), 3, "{records:?}");
+        assert_eq!(records.iter().filter(|r| r.get("id").is_none()).count(), 2, "both records without an id kept");
+        assert_eq!(records.iter().filter(|r| r["id"] == "r1").count(), 1);
+        assert_eq!(records.iter().find(|r| r["id"] == "r1").unwrap()["status"], "SUCCEEDED", "the last read wins");
+        let sorts: Vec<&str> = host.sent.iter().map(|r| r.url.split("sort=").nth(1).unwrap_or_default()).collect();
+        assert_eq!(sorts, ["-creationTime", "-endTime"]);
+    }
 }

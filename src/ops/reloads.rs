@@ -37,6 +37,8 @@ pub fn reload(client: &mut Client<'_>, inputs: &Inputs) -> Result<Value> {
     if !variables.is_empty() {
         body["variables"] = Value::Object(variables.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
     }
+    // The token, if one is needed, is fetched with the usual retries; only the POST has none.
+    client.authorize()?;
     let standard = client.policy;
     client.policy = RetryPolicy { max_retries: 0, ..standard };
     let started = client.send_json(Method::Post, &client.api_url("/reloads"), Some(&body));
