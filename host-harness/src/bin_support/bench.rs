@@ -12,8 +12,9 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// Median and 90th percentile of a set of timings.
+/// Minimum, median and 90th percentile of a set of timings.
 struct Figures {
+    min: Duration,
     median: Duration,
     p90: Duration,
 }
@@ -21,7 +22,12 @@ struct Figures {
 fn figures(mut samples: Vec<Duration>) -> Figures {
     samples.sort();
     let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    Figures { median: at(0.5), p90: at(0.9) }
+    Figures { min: samples[0], median: at(0.5), p90: at(0.9) }
+}
+
+/// One line: what, then min / median / p90 in µs.
+fn line(what: &str, f: &Figures) {
+    println!("  {what:<46} {:>10.1} {:>10.1} {:>10.1} µs", micros(f.min), micros(f.median), micros(f.p90));
 }
 
 fn micros(d: Duration) -> f64 {
@@ -104,6 +110,14 @@ pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Resul
     let connection = json!({"type": "apiKey", "apiKey": sim.api_key(), "tenant": sim.url()});
 
     let instantiate = time(iterations, || harness.instantiate_only()).await?;
+    // Instantiate, dispatch and input validation alone: the input is refused, nothing is sent.
+    let refused = time(iterations, || async {
+        match harness.call("getSpace", &connection, &json!({"spaceId": "no/such"})).await? {
+            Outcome::Err(e) if e["kind"] == "invalid-input" => Ok(()),
+            other => anyhow::bail!("the invalid input was not refused: {other:?}"),
+        }
+    })
+    .await?;
     let component_get = time(iterations, || async {
         match harness.call("getSpace", &connection, &json!({"spaceId": id})).await? {
             Outcome::Ok(_) => Ok(()),
@@ -132,39 +146,24 @@ pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Resul
 
     let profile =
         if cfg!(debug_assertions) { "debug (build with --release for representative figures)" } else { "release" };
-    println!("qlik-harness bench — harness {profile}, {iterations} iterations, median / p90");
-    println!("  load + compile component (compile cache)      {:>10.0} µs", micros(load));
+    println!("qlik-harness bench — harness {profile}, {iterations} iterations;        min     median        p90");
+    println!("  load + compile component (compile cache)       {:>10.0} µs", micros(load));
+    line("instantiate from InstancePre", &instantiate);
+    line("a call that sends nothing (invalid input)", &refused);
+    line("getSpace through the component", &component_get);
+    line("the same GET sent natively", &native_get);
+    line("listSpaces fetchAll, 1000 records (10 pages)", &fetch_all);
     println!(
-        "  instantiate from InstancePre                  {:>10.1} µs   {:>10.1} µs",
-        micros(instantiate.median),
-        micros(instantiate.p90)
-    );
-    println!(
-        "  getSpace through the component                {:>10.1} µs   {:>10.1} µs",
-        micros(component_get.median),
-        micros(component_get.p90)
-    );
-    println!(
-        "  the same GET sent natively                    {:>10.1} µs   {:>10.1} µs",
-        micros(native_get.median),
-        micros(native_get.p90)
-    );
-    println!(
-        "  listSpaces fetchAll, 1000 records (10 pages)  {:>10.1} µs   {:>10.1} µs",
-        micros(fetch_all.median),
-        micros(fetch_all.p90)
-    );
-    println!(
-        "  ratio component / native GET (median)         {:>10.2}x",
+        "  ratio component / native GET (median)          {:>10.2}x",
         component_get.median.as_secs_f64() / native_get.median.as_secs_f64()
     );
-    println!("  cold start (median of {COLD_SAMPLES}): load the component and link it");
+    println!("  cold start ({COLD_SAMPLES} samples): load the component and link it");
     for (what, figures) in [
         ("compiling, no cache", &cold.compiled),
         ("from the compile cache", &cold.cached),
         ("from a precompiled .cwasm", &cold.precompiled),
     ] {
-        println!("    {what:<43} {:>10.0} µs   {:>10.0} µs", micros(figures.median), micros(figures.p90));
+        line(&format!("  {what}"), figures);
     }
     super::bench_trigger::run(component, iterations.div_ceil(100).max(5)).await?;
     Ok(0)
