@@ -98,6 +98,29 @@ mod tests {
     }
 
     #[test]
+    fn the_token_request_before_the_post_keeps_its_retries() {
+        use crate::connection::{GrantType, OAuth2Connection};
+        let connection = Connection::OAuth2(OAuth2Connection {
+            grant_type: GrantType::ClientCredentials,
+            tenant: None,
+            authorize_url: None,
+            token_url: "http://127.0.0.1:9/oauth/token".into(),
+            scopes: None,
+            client_id: "cid".into(),
+            client_secret: Secret("SENTINEL-SECRET".into()),
+            access_token: None,
+        });
+        let mut host = FakeHost::at(1_000);
+        host.answer(503, &[], "")
+            .answer(200, &[], r#"{"access_token":"tok-1","token_type":"bearer","expires_in":3600}"#)
+            .answer(201, &[], r#"{"id":"r1","status":"QUEUED"}"#);
+        let mut client = Client::new(&mut host, resolve(&connection).unwrap());
+        let out = reload(&mut client, &Inputs::from_pairs(&[("appId", json!("a1"))])).unwrap();
+        assert_eq!(out["status"], "QUEUED");
+        assert_eq!(host.sent.len(), 3, "the token request was retried once, then the POST");
+    }
+
+    #[test]
     fn waiting_reads_the_reload_until_a_final_status_and_says_whether_time_ran_out() {
         let mut host = FakeHost::at(1_700_000_000);
         host.answer(201, &[], r#"{"id":"r1","status":"QUEUED"}"#)

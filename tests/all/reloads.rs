@@ -251,3 +251,31 @@ async fn the_trigger_reports_new_and_finished_reloads_in_a_few_requests_over_a_l
     let one_app = json!({"pollResourceType": "reloads", "appId": apps[0]});
     assert_eq!(env.ok("pollChangesTrigger", one_app).await["polledNoChanges"], true, "a first run of its own");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reload_errors_map_to_their_kinds_and_carry_no_secret() {
+    let env = Env::new().await;
+    let app = env.seed("apps", 1).await.remove(0);
+    // An unknown app: the tenant's 403.
+    let error = env.err("reloadApp", json!({"appId": "f5ceaff0-0000-4000-8000-000000000000"})).await;
+    assert_qlik_error(&error, "forbidden", 403);
+    // A filter the API refuses: its 400, as an api error.
+    let error = env.err("listReloads", json!({"appId": app, "filter": "name eq \"x\""})).await;
+    assert_qlik_error(&error, "api", 400);
+    // A 503 on the POST is not retried (a retried POST could start two reloads).
+    env.clear_requests().await;
+    env.fault(json!({"method": "POST", "path": "/api/v1/reloads", "status": 503, "count": 1})).await;
+    assert_qlik_error(&env.err("reloadApp", json!({"appId": app})).await, "api", 503);
+    assert_eq!(posted_reloads(&env.requests().await).len(), 1);
+    // A 429 with Retry-After on a read is the rate limit: retried, then the answer.
+    let started = env.ok("reloadApp", json!({"appId": app})).await;
+    env.fault(json!({"method": "GET", "path": format!("/api/v1/reloads/{}", started["id"].as_str().unwrap()),
+                     "status": 429, "retryAfter": "0", "count": 1}))
+        .await;
+    assert_eq!(env.ok("getReload", json!({"reloadId": started["id"]})).await["id"], started["id"]);
+    for error in
+        [env.err("reloadApp", json!({"appId": app})).await, env.err("cancelReload", json!({"reloadId": "nope"})).await]
+    {
+        crate::support::env::assert_no_secret(&error.to_string(), crate::support::env::SENTINEL_API_KEY);
+    }
+}
