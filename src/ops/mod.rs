@@ -74,6 +74,17 @@ pub fn run_data_source(
     with_client(host, resolved, |client| picklist::run(client, &picklist, &inputs))
 }
 
+/// The trigger `key`'s resource types, its checked inputs and the resolved connection.
+fn prepare_trigger(
+    key: &str,
+    connection: &Connection,
+    input: &str,
+) -> Result<(&'static [crate::table::PollSource], Inputs, Resolved)> {
+    let (spec, inputs, resolved) = prepare(key, ExportKind::Trigger, connection, input)?;
+    let Op::Poll(sources) = spec.op else { unreachable!("the table test keeps triggers polls") };
+    Ok((sources, inputs, resolved))
+}
+
 /// Runs the trigger `key` once.
 pub fn run_trigger(
     host: &mut dyn Host,
@@ -81,15 +92,13 @@ pub fn run_trigger(
     connection: &Connection,
     input: &str,
 ) -> Result<crate::trigger::classify::PollOutcome> {
-    let (spec, inputs, resolved) = prepare(key, ExportKind::Trigger, connection, input)?;
-    let Op::Poll(sources) = spec.op else { unreachable!("the table test keeps triggers polls") };
+    let (sources, inputs, resolved) = prepare_trigger(key, connection, input)?;
     with_client(host, resolved, |client| poll::run(client, sources, &inputs))
 }
 
 /// Acknowledges poll `poll_id` of the trigger `key` (`ack-poll`).
 pub fn run_ack_poll(host: &mut dyn Host, key: &str, connection: &Connection, input: &str, poll_id: &str) -> Result<()> {
-    let (spec, inputs, resolved) = prepare(key, ExportKind::Trigger, connection, input)?;
-    let Op::Poll(sources) = spec.op else { unreachable!("the table test keeps triggers polls") };
+    let (sources, inputs, resolved) = prepare_trigger(key, connection, input)?;
     if poll_id.trim().is_empty() {
         return Err(ConnectorError::invalid("pollId", "is required"));
     }

@@ -13,13 +13,14 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Minimum, median and 90th percentile of a set of timings.
-struct Figures {
+pub(super) struct Figures {
     min: Duration,
-    median: Duration,
+    pub(super) median: Duration,
     p90: Duration,
 }
 
-fn figures(mut samples: Vec<Duration>) -> Figures {
+/// The figures of `samples` (not empty).
+pub(super) fn figures(mut samples: Vec<Duration>) -> Figures {
     samples.sort();
     let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
     Figures { min: samples[0], median: at(0.5), p90: at(0.9) }

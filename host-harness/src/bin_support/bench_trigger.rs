@@ -59,11 +59,6 @@ async fn churn(sim: &SimHandle, scenario: &Scenario) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 async fn ours(
     sim: &SimHandle,
     scenario: &Scenario,
@@ -93,7 +88,7 @@ async fn ours(
         changes = result["created"].as_array().map_or(0, Vec::len) + result["updated"].as_array().map_or(0, Vec::len);
         requests = list_requests(sim, scenario.list_path).await?;
     }
-    Ok(PollFigures { first_run_requests, requests, median: median(samples), changes })
+    Ok(PollFigures { first_run_requests, requests, median: super::bench::figures(samples).median, changes })
 }
 
 /// The old algorithm's poll: every page at limit=100; `created > since`, else `updated > since`.
@@ -143,7 +138,7 @@ async fn old(sim: &SimHandle, scenario: &Scenario, rounds: usize) -> anyhow::Res
         samples.push(started.elapsed());
         requests = list_requests(sim, scenario.list_path).await?;
     }
-    Ok(PollFigures { first_run_requests, requests, median: median(samples), changes })
+    Ok(PollFigures { first_run_requests, requests, median: super::bench::figures(samples).median, changes })
 }
 
 /// Runs the trigger scenarios and prints their lines.

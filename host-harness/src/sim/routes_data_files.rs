@@ -2,6 +2,7 @@
 //! re-upload, delete; seeding.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use http::StatusCode;
@@ -403,12 +404,15 @@ pub(crate) fn seed(st: &mut State, records: &[Value], count: usize, prefix: &str
 
 fn seed_all(st: &mut State, records: &[Value], count: usize, prefix: &str) -> Result<Vec<String>, String> {
     let mut created = Vec::new();
+    // The personal files' names, read once and kept up to date (seeding 10,000 files stays fast).
+    let mut taken: HashSet<String> =
+        st.data_files.files.iter().filter(|f| f.connection_id.is_none()).map(|f| f.name.to_lowercase()).collect();
     for record in records {
         let r: SeedFile =
             serde_json::from_value(record.clone()).map_err(|e| format!("invalid data file record: {e}"))?;
         let name = match r.name {
             Some(name) => name,
-            None => generated_name(st, prefix),
+            None => generated_name(st, prefix, &taken),
         };
         let new = NewFile {
             id: r.id,
@@ -420,20 +424,16 @@ fn seed_all(st: &mut State, records: &[Value], count: usize, prefix: &str) -> Re
             app_id: r.app_id,
             folder: r.folder,
         };
-        created.push(insert(st, new).map_err(|e| e.detail)?.id);
+        let file = insert(st, new).map_err(|e| e.detail)?;
+        if file.connection_id.is_none() {
+            taken.insert(file.name.to_lowercase());
+        }
+        created.push(file.id);
     }
-    // Generated files: the taken names and the quota are read once, not per file (seeding
-    // 10,000 files stays fast).
-    let mut taken: std::collections::HashSet<String> =
-        st.data_files.files.iter().filter(|f| f.connection_id.is_none()).map(|f| f.name.to_lowercase()).collect();
+    // Generated files: the quota is read once, not per file.
     let mut used = st.data_files.personal_bytes(None);
     for _ in 0..count {
-        let word = st.gen.pick(FILE_WORDS);
-        let extension = st.gen.pick(FILE_EXTENSIONS);
-        let name = (st.data_files.files.len() + 1..)
-            .map(|n| format!("{prefix}{word}-{n}.{extension}"))
-            .find(|candidate| !taken.contains(&candidate.to_lowercase()))
-            .unwrap_or_default();
+        let name = generated_name(st, prefix, &taken);
         let size = 512 + u64::from_str_radix(&st.gen.hex(2), 16).unwrap_or(0);
         if used + size > PERSONAL_QUOTA_BYTES {
             return Err(format!("seeding would exceed the personal quota of {PERSONAL_QUOTA_BYTES} bytes"));
@@ -445,14 +445,14 @@ fn seed_all(st: &mut State, records: &[Value], count: usize, prefix: &str) -> Re
     Ok(created)
 }
 
-/// A realistic file name no personal data file has yet. The number starts past the count of
-/// files, so a free name is usually found at the first try.
-fn generated_name(st: &mut State, prefix: &str) -> String {
+/// A realistic file name not in `taken` (the personal files' names, lowercase). The number
+/// starts past the count of files, so a free name is usually found at the first try.
+fn generated_name(st: &mut State, prefix: &str, taken: &HashSet<String>) -> String {
     let word = st.gen.pick(FILE_WORDS);
     let extension = st.gen.pick(FILE_EXTENSIONS);
     (st.data_files.files.len() + 1..)
         .map(|n| format!("{prefix}{word}-{n}.{extension}"))
-        .find(|candidate| !st.data_files.name_taken(candidate, None, None))
+        .find(|candidate| !taken.contains(&candidate.to_lowercase()))
         .unwrap_or_default()
 }
 
