@@ -9,8 +9,10 @@
 pub mod component_yaml;
 pub mod kv;
 pub mod limits;
+pub mod native_host;
 pub mod outbound;
 pub mod outcome;
+pub mod pool;
 pub mod runtime;
 pub mod sim;
 pub mod sim_client;

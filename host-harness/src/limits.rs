@@ -3,8 +3,13 @@
 //! interruption: a guest that spins is stopped, one that waits on I/O is not), and wasmtime's
 //! pooling allocator, which keeps instance slots ready so that instantiating costs microseconds.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, StoreLimits,
+    StoreLimitsBuilder,
+};
 
 /// Largest linear memory one instance may grow to: room for a 32 MiB upload decoded from base64
 /// next to its multipart body and JSON copies.
@@ -19,13 +24,17 @@ pub const TICK: Duration = Duration::from_millis(10);
 /// Instance slots kept by the pooling allocator: the most calls in flight at once.
 pub const POOL_INSTANCES: u32 = 1000;
 
-/// Sets the engine-wide parts: epoch interruption and the pooling allocator. The address space
-/// each memory slot reserves is [`GUEST_MEMORY_BYTES`] plus a 32 MiB guard (about 0.5 TiB of
-/// virtual memory for the pool; nothing is committed until used).
-pub fn configure(config: &mut Config) {
+/// Sets the engine-wide parts: epoch interruption and, when `pooling`, the pooling allocator
+/// (otherwise wasmtime allocates each instance on demand; the benchmark compares the two). The
+/// address space each memory reserves is [`GUEST_MEMORY_BYTES`] plus a 32 MiB guard (about
+/// 0.5 TiB of virtual memory for the pool; nothing is committed until used).
+pub fn configure(config: &mut Config, pooling: bool) {
     config.epoch_interruption(true);
     config.memory_reservation(GUEST_MEMORY_BYTES as u64);
     config.memory_guard_size(32 << 20);
+    if !pooling {
+        return;
+    }
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(POOL_INSTANCES)
         .total_core_instances(POOL_INSTANCES * 4)
@@ -50,9 +59,50 @@ pub fn start_ticking(engine: &Engine) {
         .expect("spawning the epoch thread");
 }
 
-/// The memory bound of one store.
-pub fn store_limits() -> StoreLimits {
-    StoreLimitsBuilder::new().memory_size(GUEST_MEMORY_BYTES).trap_on_grow_failure(false).build()
+/// The limits of one store: its memory bounded by [`GUEST_MEMORY_BYTES`], and the largest size
+/// its memory reached reported to a shared high-water mark when the store ends.
+pub struct GuestLimits {
+    limits: StoreLimits,
+    peak: usize,
+    high_water: Arc<AtomicUsize>,
+}
+
+impl GuestLimits {
+    /// Limits reporting their peak to `high_water`.
+    pub fn new(high_water: Arc<AtomicUsize>) -> Self {
+        let limits = StoreLimitsBuilder::new().memory_size(GUEST_MEMORY_BYTES).trap_on_grow_failure(false).build();
+        GuestLimits { limits, peak: 0, high_water }
+    }
+}
+
+impl ResourceLimiter for GuestLimits {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        self.peak = self.peak.max(if allowed { desired } else { current });
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
+impl Drop for GuestLimits {
+    fn drop(&mut self) {
+        self.high_water.fetch_max(self.peak, Ordering::Relaxed);
+    }
 }
 
 /// Ticks a call may spend computing: `compute` in [`TICK`]s, at least one.

@@ -6,6 +6,8 @@
 
 mod bin_support {
     pub mod bench;
+    pub mod bench_report;
+    pub mod bench_scale;
     pub mod bench_trigger;
     pub mod cli;
     pub mod demo;
@@ -52,6 +54,10 @@ enum Command {
         /// Timed iterations per figure.
         #[arg(long, default_value_t = 200)]
         iterations: usize,
+        /// Print the figures as one JSON document (with `ratios.getSpaceVsNative` and
+        /// `ratios.fetchAllVsNative`) instead of the table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -147,7 +153,7 @@ fn main() {
             Command::Demo => demo::run(component).await,
             Command::Manifest => cli::manifest(component).await,
             Command::Precompile { out } => cli::precompile(component, out),
-            Command::Bench { iterations } => bench::run(component, iterations).await,
+            Command::Bench { iterations, json } => bench::run(component, iterations, json).await,
         };
         match result {
             Ok(code) => code,

@@ -3,6 +3,7 @@
 //! tenant), a cap on the first-byte timeout, and a log of what was sent. A request the policy
 //! cannot apply exactly (a route that does not fit the URL) is denied, never sent elsewhere.
 
+use crate::pool::ConnectionPool;
 use http::uri::{Authority, Scheme, Uri};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -96,36 +97,43 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// The `WasiHttpHooks` of one store.
-pub struct Hooks {
+/// The outbound path of one harness, shared by all its calls (and by the native host of the
+/// benchmark): the policy, the log, and the [`ConnectionPool`].
+#[derive(Clone, Debug)]
+pub struct Outbound {
     policy: Arc<OutboundPolicy>,
     log: Arc<Mutex<Vec<OutboundRecord>>>,
+    pool: Arc<ConnectionPool>,
 }
 
-impl Hooks {
-    /// Hooks applying `policy` and appending to `log`.
-    pub fn new(policy: Arc<OutboundPolicy>, log: Arc<Mutex<Vec<OutboundRecord>>>) -> Self {
-        Hooks { policy, log }
+impl Outbound {
+    /// An outbound path applying `policy`, logging to `log`, sending through `pool`.
+    pub fn new(policy: Arc<OutboundPolicy>, log: Arc<Mutex<Vec<OutboundRecord>>>, pool: Arc<ConnectionPool>) -> Self {
+        Outbound { policy, log, pool }
     }
-}
 
-type SendFuture = Box<
-    dyn std::future::Future<
-            Output = Result<
-                (http::Response<WasiBody>, Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>),
-                HttpError,
-            >,
-        > + Send,
->;
+    /// What was sent so far (allowed or not).
+    pub fn log(&self) -> Vec<OutboundRecord> {
+        self.log.lock().unwrap().clone()
+    }
 
-impl WasiHttpHooks for Hooks {
-    fn send_request(
-        &mut self,
+    /// The policy applied.
+    pub fn policy(&self) -> Arc<OutboundPolicy> {
+        self.policy.clone()
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &Arc<ConnectionPool> {
+        &self.pool
+    }
+
+    /// Applies the policy to `request` (denied, routed, its first-byte timeout capped), logs it,
+    /// and sends it when allowed.
+    pub fn send(
+        &self,
         mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
-        fut: Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
-    ) -> SendFuture {
-        let _ = fut;
+    ) -> impl std::future::Future<Output = Result<http::Response<WasiBody>, HttpError>> + Send + 'static {
         let uri = request.uri().clone();
         let host = uri.host().unwrap_or_default().to_string();
         let mut allowed = self.policy.allowed_hosts.iter().any(|p| host_matches(p, &host));
@@ -141,17 +149,54 @@ impl WasiHttpHooks for Hooks {
             url: uri.to_string(),
             allowed,
         });
-        if !allowed {
-            return Box::new(async { Err(HttpError::HttpRequestDenied) });
-        }
         let mut options = options.unwrap_or_default();
         if let Some(cap) = self.policy.max_first_byte_timeout {
             options.first_byte_timeout = Some(options.first_byte_timeout.map_or(cap, |t| t.min(cap)));
         }
+        let pool = self.pool.clone();
+        async move {
+            if !allowed {
+                return Err(HttpError::HttpRequestDenied);
+            }
+            pool.send(request, Some(options)).await
+        }
+    }
+}
+
+/// The `WasiHttpHooks` of one store.
+pub struct Hooks {
+    outbound: Outbound,
+}
+
+impl Hooks {
+    /// Hooks sending through `outbound`.
+    pub fn new(outbound: Outbound) -> Self {
+        Hooks { outbound }
+    }
+}
+
+type SendFuture = Box<
+    dyn std::future::Future<
+            Output = Result<
+                (http::Response<WasiBody>, Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>),
+                HttpError,
+            >,
+        > + Send,
+>;
+
+impl WasiHttpHooks for Hooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
+    ) -> SendFuture {
+        let _ = fut;
+        let sending = self.outbound.send(request, options);
         Box::new(async move {
-            use http_body_util::BodyExt;
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>))
+            // The connection's I/O runs on the pool's task; nothing more to drive here.
+            let response = sending.await?;
+            Ok((response, Box::new(async { Ok(()) }) as Box<dyn std::future::Future<Output = _> + Send>))
         })
     }
 }

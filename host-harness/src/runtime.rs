@@ -10,7 +10,8 @@
 
 use crate::kv::{self, KvStore, KvView};
 use crate::limits;
-use crate::outbound::{Hooks, OutboundPolicy, OutboundRecord};
+use crate::outbound::{Hooks, Outbound, OutboundPolicy, OutboundRecord};
+use crate::pool::ConnectionPool;
 pub use crate::outcome::Outcome;
 use crate::values;
 use anyhow::{anyhow, bail, Context as _};
@@ -81,6 +82,9 @@ pub struct HarnessOptions {
     /// How long one call may compute (not wait) before it is stopped; [`limits::GUEST_COMPUTE`]
     /// when `None`.
     pub guest_compute: Option<std::time::Duration>,
+    /// A new connection per request instead of the harness's keep-alive pool (for comparison
+    /// in the benchmark; see [`crate::pool`]).
+    pub fresh_connections: bool,
 }
 
 /// Per-call store state.
@@ -90,7 +94,7 @@ pub struct Ctx {
     hooks: Hooks,
     table: ResourceTable,
     kv: KvStore,
-    limits: wasmtime::StoreLimits,
+    limits: limits::GuestLimits,
     /// Epoch ticks left for computing (see [`crate::limits`]).
     compute_ticks_left: u64,
 }
@@ -147,15 +151,17 @@ pub struct Runtime {
     component: Component,
     pre: InstancePre<Ctx>,
     loaded: tokio::sync::OnceCell<Loaded>,
+    /// The largest linear memory any call's instance reached, bytes (see [`Runtime::take_peak_guest_memory`]).
+    peak_guest_memory: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// The engine configuration every runtime uses (and a precompiled file must match): the
 /// component model, the [`limits`], and the compile cache in `cache_dir` (default the OS temp
 /// dir's `qlik-harness-cache`).
-fn engine_config(cache_dir: Option<&Path>) -> anyhow::Result<Config> {
+fn engine_config(cache_dir: Option<&Path>, pooling: bool) -> anyhow::Result<Config> {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    limits::configure(&mut config);
+    limits::configure(&mut config, pooling);
     let cache_dir = cache_dir.map_or_else(|| std::env::temp_dir().join("qlik-harness-cache"), Path::to_path_buf);
     let mut cache_config = CacheConfig::new();
     cache_config.with_directory(cache_dir);
@@ -182,7 +188,13 @@ impl Runtime {
     /// `qlik-harness precompile`) and is loaded without compiling. wasmtime refuses one made by
     /// another version or configuration; its code is trusted, so load only files you made.
     pub fn load(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Runtime> {
-        let engine = Engine::new(&engine_config(cache_dir)?)?;
+        Runtime::load_with_allocator(path, cache_dir, true)
+    }
+
+    /// As [`Runtime::load`], with wasmtime's pooling allocator or (`pooling` false) instances
+    /// allocated on demand.
+    pub fn load_with_allocator(path: &Path, cache_dir: Option<&Path>, pooling: bool) -> anyhow::Result<Runtime> {
+        let engine = Engine::new(&engine_config(cache_dir, pooling)?)?;
         limits::start_ticking(&engine);
         let component = if path.extension().is_some_and(|e| e == "cwasm") {
             // SAFETY: a precompiled file is native code; the caller made it (see above), and
@@ -198,13 +210,20 @@ impl Runtime {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         kv::add_to_linker(&mut linker, kv_view)?;
         let pre = linker.instantiate_pre(&component)?;
-        Ok(Runtime { path: path.to_path_buf(), engine, component, pre, loaded: tokio::sync::OnceCell::new() })
+        Ok(Runtime {
+            path: path.to_path_buf(),
+            engine,
+            component,
+            pre,
+            loaded: tokio::sync::OnceCell::new(),
+            peak_guest_memory: Arc::default(),
+        })
     }
 
     /// Compiles the component at `path` ahead of time for this harness's engine configuration;
     /// returns the bytes of a `.cwasm` file that [`Runtime::load`] loads without compiling.
     pub fn precompile(path: &Path) -> anyhow::Result<Vec<u8>> {
-        let mut config = engine_config(None)?;
+        let mut config = engine_config(None, true)?;
         config.cache(None);
         let engine = Engine::new(&config)?;
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -236,6 +255,12 @@ impl Runtime {
     /// The component file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The largest linear memory a call's instance reached since the last time this was asked,
+    /// in bytes (calls still running report when they end).
+    pub fn take_peak_guest_memory(&self) -> usize {
+        self.peak_guest_memory.swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every function in the component's exported interfaces, read from its type.
@@ -306,13 +331,8 @@ impl Runtime {
 
     async fn read_manifest(&self) -> anyhow::Result<Loaded> {
         // `manifest.get` does no I/O: no storage to share, every host denied.
-        let ctx = Ctx::new(
-            KvStore::in_memory(),
-            Arc::new(OutboundPolicy::default()),
-            Default::default(),
-            &[],
-            limits::GUEST_COMPUTE,
-        );
+        let outbound = Outbound::new(Arc::default(), Arc::default(), ConnectionPool::new(false));
+        let ctx = Ctx::new(KvStore::in_memory(), outbound, &[], limits::GUEST_COMPUTE, Arc::default());
         let func = self.func_index("manifest", "get")?;
         let Val::String(text) = self.call_index(self.store(ctx), func, &[]).await? else {
             bail!("manifest.get returned no string")
@@ -353,18 +373,18 @@ impl Runtime {
 impl Ctx {
     fn new(
         kv: KvStore,
-        policy: Arc<OutboundPolicy>,
-        log: Arc<Mutex<Vec<OutboundRecord>>>,
+        outbound: Outbound,
         env: &[(String, String)],
         compute: std::time::Duration,
+        peak_memory: Arc<std::sync::atomic::AtomicUsize>,
     ) -> Ctx {
         Ctx {
             wasi: WasiCtx::builder().envs(env).build(),
             http: WasiHttpCtx::new(),
-            hooks: Hooks::new(policy, log),
+            hooks: Hooks::new(outbound),
             table: ResourceTable::new(),
             kv,
-            limits: limits::store_limits(),
+            limits: limits::GuestLimits::new(peak_memory),
             compute_ticks_left: limits::compute_ticks(compute),
         }
     }
@@ -374,8 +394,7 @@ impl Ctx {
 pub struct Harness {
     runtime: Arc<Runtime>,
     kv: KvStore,
-    policy: Arc<OutboundPolicy>,
-    log: Arc<Mutex<Vec<OutboundRecord>>>,
+    outbound: Outbound,
     env: Arc<[(String, String)]>,
     /// How long one call may compute.
     compute: std::time::Duration,
@@ -387,8 +406,12 @@ impl Harness {
     pub fn new(options: HarnessOptions) -> anyhow::Result<Self> {
         let path = component_path(options.component.as_deref())?;
         let runtime = Runtime::shared(&path, options.cache_dir.as_deref())?;
-        Ok(Harness::with_runtime(runtime, options.state_dir.as_deref(), options.outbound)?
-            .with_component_env(options.component_env)
+        let mut harness = Harness::with_runtime(runtime, options.state_dir.as_deref(), options.outbound)?
+            .with_component_env(options.component_env);
+        if options.fresh_connections {
+            harness.outbound = Outbound::new(harness.outbound.policy(), Arc::default(), ConnectionPool::new(false));
+        }
+        Ok(harness
             .with_guest_compute(options.guest_compute.unwrap_or(limits::GUEST_COMPUTE)))
     }
 
@@ -415,8 +438,7 @@ impl Harness {
         Ok(Harness {
             runtime,
             kv,
-            policy: Arc::new(outbound),
-            log: Default::default(),
+            outbound: Outbound::new(Arc::new(outbound), Arc::default(), ConnectionPool::new(true)),
             env: Arc::new([]),
             compute: limits::GUEST_COMPUTE,
         })
@@ -439,11 +461,22 @@ impl Harness {
 
     /// What the component sent so far (allowed or not).
     pub fn outbound_log(&self) -> Vec<OutboundRecord> {
-        self.log.lock().unwrap().clone()
+        self.outbound.log()
+    }
+
+    /// The outbound path every call of this harness sends through (policy, log, connections).
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
     }
 
     fn new_store(&self) -> Store<Ctx> {
-        self.runtime.store(Ctx::new(self.kv.clone(), self.policy.clone(), self.log.clone(), &self.env, self.compute))
+        self.runtime.store(Ctx::new(
+            self.kv.clone(),
+            self.outbound.clone(),
+            &self.env,
+            self.compute,
+            self.runtime.peak_guest_memory.clone(),
+        ))
     }
 
     /// Instantiates the component once and drops it (for the benchmark).

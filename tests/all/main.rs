@@ -4,6 +4,7 @@
 
 mod support;
 
+mod connections;
 mod data_files;
 mod data_stores;
 mod hardening;

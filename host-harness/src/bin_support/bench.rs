@@ -1,66 +1,187 @@
-//! `qlik-harness bench`: figures, not assertions. Runs against an in-process simulated tenant and
-//! prints, side by side in one run: instantiating the component, one `getSpace` call through the
-//! component (fresh instance + one loopback GET), the same GET sent natively (same one-connection-
-//! per-request pattern), a `listSpaces` fetchAll over 1000 records, their ratios, the cold start
-//! (compiling, from the compile cache, from a precompiled `.cwasm`) and the trigger lines.
+//! `qlik-harness bench`: figures, not assertions. Runs against in-process simulated tenants and
+//! shows, side by side in one run (`../shared` issue 10 numbers its lines):
+//!
+//! 1. a call that sends nothing (instantiate, dispatch, validation);
+//! 2. `getSpace` through the component next to the same logic (`qlik_connector::ops`) run
+//!    natively on the same HTTP client ([`qlik_harness::native_host`]);
+//! 3. each with the harness's keep-alive pool and with a connection per request;
+//! 4. `listSpaces` `fetchAll` over 1000 and 10,000 spaces: the component, the same logic
+//!    natively, a bare walk over the same pages (no parsing), and the simulator's own time;
+//! 5. cold start and instantiation (pooling allocator or on demand);
+//! 6. scale: concurrent calls through one harness (`bench_scale`);
+//! 7. the trigger against the old connector's algorithm (`bench_trigger`).
 
-use qlik_harness::outbound::OutboundPolicy;
-use qlik_harness::sim::{self, SimConfig};
+use super::bench_report::{figures, machine, time, Figures, Report};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use qlik_harness::outbound::{Outbound, OutboundPolicy};
+use qlik_harness::sim::{self, SimConfig, SimHandle};
 use qlik_harness::sim_client;
-use qlik_harness::{Harness, HarnessOptions, Outcome, Runtime};
-use serde_json::json;
-use std::path::PathBuf;
+use qlik_harness::{native_host, Harness, HarnessOptions, Outcome, Runtime};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Minimum, median and 90th percentile of a set of timings.
-pub(super) struct Figures {
-    min: Duration,
-    pub(super) median: Duration,
-    p90: Duration,
+/// A simulated tenant with `spaces` spaces and rate limits out of the way (the benchmark
+/// measures the connector, not the tenant's limiter).
+async fn tenant(spaces: usize) -> anyhow::Result<(SimHandle, Vec<String>)> {
+    let sim = sim::start(SimConfig::default()).await?;
+    let limits = json!({"rateLimits": {"tier1": 100_000_000, "tier2": 100_000_000}});
+    sim_client::request(&sim.url(), "POST", "/__sim/config", Some(&limits)).await?;
+    let seeded = json!({"resource": "spaces", "count": spaces});
+    let ids = sim_client::request(&sim.url(), "POST", "/__sim/seed", Some(&seeded)).await?;
+    let ids = ids["created"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
+    Ok((sim, ids))
 }
 
-/// The figures of `samples` (not empty).
-pub(super) fn figures(mut samples: Vec<Duration>) -> Figures {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    Figures { min: samples[0], median: at(0.5), p90: at(0.9) }
+fn connection(sim: &SimHandle) -> Value {
+    json!({"type": "apiKey", "apiKey": sim.api_key(), "tenant": sim.url()})
 }
 
-/// One line: what, then min / median / p90 in µs.
-fn line(what: &str, f: &Figures) {
-    println!("  {what:<46} {:>10.1} {:>10.1} {:>10.1} µs", micros(f.min), micros(f.median), micros(f.p90));
+fn harness(component: &Option<PathBuf>, fresh_connections: bool) -> anyhow::Result<Harness> {
+    Harness::new(HarnessOptions {
+        component: component.clone(),
+        outbound: OutboundPolicy::allowing([]),
+        fresh_connections,
+        ..Default::default()
+    })
 }
 
-fn micros(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
+async fn component_ok(harness: &Harness, key: &str, connection: &Value, input: &Value) -> anyhow::Result<Value> {
+    match harness.call(key, connection, input).await? {
+        Outcome::Ok(value) => Ok(value),
+        Outcome::Err(error) => anyhow::bail!("{key} through the component failed: {error}"),
+    }
 }
 
-async fn time<F, Fut>(iterations: usize, mut step: F) -> anyhow::Result<Figures>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    step().await?; // warm-up
-    let mut samples = Vec::with_capacity(iterations);
-    for _ in 0..iterations {
-        let started = Instant::now();
-        step().await?;
-        samples.push(started.elapsed());
+fn records(page: &Value) -> usize {
+    page["data"].as_array().map_or(0, Vec::len)
+}
+
+/// GETs `url` through `outbound` and reads the body, parsing nothing.
+pub(super) async fn bare_get(outbound: &Outbound, url: &str, bearer: &str) -> anyhow::Result<Bytes> {
+    let request = http::Request::get(url)
+        .header("authorization", bearer)
+        .header("accept", "application/json")
+        .body(Empty::<Bytes>::new().map_err(|never| match never {}).boxed_unsync())?;
+    let response = outbound.send(request, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    anyhow::ensure!(response.status() == 200, "a bare GET answered {}", response.status());
+    Ok(response.into_body().collect().await.map_err(|e| anyhow::anyhow!("{e}"))?.to_bytes())
+}
+
+/// The page URLs a `fetchAll` over `sim`'s spaces reads (the component's page size, 100).
+async fn page_urls(outbound: &Outbound, sim: &SimHandle) -> anyhow::Result<Vec<String>> {
+    let bearer = format!("Bearer {}", sim.api_key());
+    let mut urls = vec![format!("{}/api/v1/spaces?limit=100", sim.url())];
+    loop {
+        let page: Value = serde_json::from_slice(&bare_get(outbound, urls.last().unwrap(), &bearer).await?)?;
+        match page["links"]["next"]["href"].as_str() {
+            Some(next) => urls.push(next.to_string()),
+            None => return Ok(urls),
+        }
+    }
+}
+
+/// The simulator's own time serving one `fetchAll`'s pages (summed, from its request log).
+async fn tenant_time(sim: &SimHandle, harness: &Harness, rounds: usize) -> anyhow::Result<Figures> {
+    let mut samples = Vec::new();
+    for _ in 0..rounds {
+        sim_client::request(&sim.url(), "DELETE", "/__sim/requests", None).await?;
+        component_ok(harness, "listSpaces", &connection(sim), &json!({"fetchAll": true})).await?;
+        let log = sim_client::request(&sim.url(), "GET", "/__sim/requests", None).await?;
+        let total: u64 =
+            log["requests"].as_array().into_iter().flatten().filter_map(|r| r["response"]["micros"].as_u64()).sum();
+        samples.push(Duration::from_micros(total));
     }
     Ok(figures(samples))
+}
+
+/// Lines 1-3: the call that sends nothing, and `getSpace` four ways.
+async fn single_calls(report: &mut Report, component: &Option<PathBuf>, iterations: usize) -> anyhow::Result<()> {
+    let (sim, ids) = tenant(1000).await?;
+    let connection = connection(&sim);
+    let get = json!({"spaceId": ids[0]});
+    let pooled = harness(component, false)?;
+    let fresh = harness(component, true)?;
+    let refused = time(iterations, || async {
+        match pooled.call("getSpace", &connection, &json!({"spaceId": "no/such"})).await? {
+            Outcome::Err(e) if e["kind"] == "invalid-input" => Ok(()),
+            other => anyhow::bail!("the invalid input was not refused: {other:?}"),
+        }
+    })
+    .await?;
+    report.line("noSend.component", "a call that sends nothing (invalid input)", &refused);
+    let mut lines = Vec::new();
+    for (reuse, h) in [("pooled", &pooled), ("fresh", &fresh)] {
+        let through = time(iterations, || async { component_ok(h, "getSpace", &connection, &get).await.map(drop) }).await?;
+        let native = time(iterations, || async {
+            native_host::run_action(h.outbound(), "getSpace", &connection, &get).await.map(drop)
+        })
+        .await?;
+        lines.push((reuse, through, native));
+    }
+    for (reuse, through, native) in &lines {
+        let how = if *reuse == "pooled" { "keep-alive pool" } else { "a connection per request" };
+        report.line(&format!("getSpace.component.{reuse}"), &format!("getSpace through the component, {how}"), through);
+        report.line(&format!("getSpace.native.{reuse}"), &format!("  the same logic natively, {how}"), native);
+    }
+    report.ratio("getSpaceVsNative", "ratio component / native getSpace, pooled (median)", &lines[0].1, &lines[0].2);
+    report.ratio("getSpaceVsNativeFresh", "ratio component / native getSpace, per request", &lines[1].1, &lines[1].2);
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Line 4: `fetchAll` over `spaces` spaces, four ways.
+async fn fetch_all(
+    report: &mut Report,
+    component: &Option<PathBuf>,
+    spaces: usize,
+    iterations: usize,
+    ratio_key: &str,
+) -> anyhow::Result<()> {
+    let (sim, _) = tenant(spaces).await?;
+    let connection = connection(&sim);
+    let input = json!({"fetchAll": true});
+    let pooled = harness(component, false)?;
+    let check = |page: Value| {
+        anyhow::ensure!(records(&page) == spaces, "fetchAll read {} of {spaces} spaces", records(&page));
+        Ok(())
+    };
+    let through =
+        time(iterations, || async { check(component_ok(&pooled, "listSpaces", &connection, &input).await?) }).await?;
+    let native = time(iterations, || async {
+        check(native_host::run_action(pooled.outbound(), "listSpaces", &connection, &input).await?)
+    })
+    .await?;
+    let urls = page_urls(pooled.outbound(), &sim).await?;
+    let bearer = format!("Bearer {}", sim.api_key());
+    let bare = time(iterations, || async {
+        for url in &urls {
+            bare_get(pooled.outbound(), url, &bearer).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    let served = tenant_time(&sim, &pooled, iterations.min(5)).await?;
+    let pages = urls.len();
+    let label = format!("listSpaces fetchAll, {spaces} spaces ({pages} pages)");
+    let key = format!("fetchAll{spaces}");
+    report.line(&format!("{key}.component"), &format!("{label}, component"), &through);
+    report.line(&format!("{key}.native"), "  the same logic natively", &native);
+    report.line(&format!("{key}.bare"), "  the same pages fetched, nothing parsed", &bare);
+    report.line(&format!("{key}.tenant"), "  the simulator's own time serving them", &served);
+    report.ratio(ratio_key, &format!("ratio component / native fetchAll, {spaces} (median)"), &through, &native);
+    sim.shutdown().await;
+    Ok(())
 }
 
 /// Samples per cold-start line.
 const COLD_SAMPLES: usize = 3;
 
-/// Loading the component from scratch, from wasmtime's compile cache and precompiled.
-struct ColdStart {
-    compiled: Figures,
-    cached: Figures,
-    precompiled: Figures,
-}
-
-fn cold_start(component: &std::path::Path) -> anyhow::Result<ColdStart> {
+/// Line 5: loading the component from scratch, from the compile cache and precompiled; then
+/// instantiating with and without the pooling allocator.
+async fn cold_start(report: &mut Report, component: &Path, iterations: usize) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("qlik-bench-cold-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let timed = |load: &dyn Fn(usize) -> anyhow::Result<()>| -> anyhow::Result<Figures> {
@@ -80,92 +201,47 @@ fn cold_start(component: &std::path::Path) -> anyhow::Result<ColdStart> {
     let cwasm = dir.join("component.cwasm");
     std::fs::write(&cwasm, Runtime::precompile(component)?)?;
     let precompiled = timed(&|_| Runtime::load(&cwasm, Some(&warm)).map(drop))?;
+    report.text(&format!("  cold start ({COLD_SAMPLES} samples): load the component and link it"));
+    report.line("load.compile", "  compiling, no cache", &compiled);
+    report.line("load.cache", "  from the compile cache", &cached);
+    report.line("load.precompiled", "  from a precompiled .cwasm", &precompiled);
+    for (key, label, pooling, path) in [
+        ("instantiate.pooling", "instantiate from InstancePre, pooling allocator", true, component),
+        ("instantiate.onDemand", "instantiate from InstancePre, on demand", false, component),
+        ("instantiate.precompiled", "instantiate from InstancePre, .cwasm, pooling", true, cwasm.as_path()),
+    ] {
+        let runtime = Arc::new(Runtime::load_with_allocator(path, Some(&warm), pooling)?);
+        let h = Harness::with_runtime(runtime, None, OutboundPolicy::default())?;
+        let f = time(iterations, || h.instantiate_only()).await?;
+        report.line(key, label, &f);
+    }
     std::fs::remove_dir_all(&dir)?;
-    Ok(ColdStart { compiled, cached, precompiled })
+    Ok(())
 }
 
-/// Runs the benchmark and prints its figures.
-pub async fn run(component: Option<PathBuf>, iterations: usize) -> anyhow::Result<i32> {
+/// Runs the benchmark and shows its figures (a table, or JSON with `json`).
+pub async fn run(component: Option<PathBuf>, iterations: usize, json: bool) -> anyhow::Result<i32> {
     let iterations = iterations.max(1);
-    let sim = sim::start(SimConfig::default()).await?;
-    // Generous limits: the benchmark measures the connector, not the tenant's rate limiter.
-    sim_client::request(
-        &sim.url(),
-        "POST",
-        "/__sim/config",
-        Some(&json!({"rateLimits": {"tier1": 1_000_000, "tier2": 1_000_000}})),
-    )
-    .await?;
-    let ids =
-        sim_client::request(&sim.url(), "POST", "/__sim/seed", Some(&json!({"resource": "spaces", "count": 1000})))
-            .await?;
-    let id = ids["created"][0].as_str().unwrap_or_default().to_string();
-
-    let load_started = Instant::now();
-    let harness = Harness::new(HarnessOptions {
-        component: component.clone(),
-        outbound: OutboundPolicy::allowing([]),
-        ..Default::default()
-    })?;
-    let load = load_started.elapsed();
-    let connection = json!({"type": "apiKey", "apiKey": sim.api_key(), "tenant": sim.url()});
-
-    let instantiate = time(iterations, || harness.instantiate_only()).await?;
-    // Instantiate, dispatch and input validation alone: the input is refused, nothing is sent.
-    let refused = time(iterations, || async {
-        match harness.call("getSpace", &connection, &json!({"spaceId": "no/such"})).await? {
-            Outcome::Err(e) if e["kind"] == "invalid-input" => Ok(()),
-            other => anyhow::bail!("the invalid input was not refused: {other:?}"),
-        }
-    })
-    .await?;
-    let component_get = time(iterations, || async {
-        match harness.call("getSpace", &connection, &json!({"spaceId": id})).await? {
-            Outcome::Ok(_) => Ok(()),
-            Outcome::Err(e) => anyhow::bail!("getSpace failed: {e}"),
-        }
-    })
-    .await?;
-    let native_get = time(iterations, || async {
-        let bearer = format!("Bearer {}", sim.api_key());
-        let headers = [("Authorization", bearer.as_str()), ("Accept", "application/json")];
-        let response = sim_client::exchange(&sim.url(), "GET", &format!("/api/v1/spaces/{id}"), &headers, b"").await?;
-        let status = response.map_or(0, |r| r.status);
-        anyhow::ensure!(status == 200, "native GET answered {status}");
-        Ok(())
-    })
-    .await?;
-    let fetch_all = time(iterations.div_ceil(20).max(3), || async {
-        match harness.call("listSpaces", &connection, &json!({"fetchAll": true})).await? {
-            Outcome::Ok(page) if page["data"].as_array().map_or(0, Vec::len) == 1000 => Ok(()),
-            other => anyhow::bail!("fetchAll did not read 1000 spaces: {other:?}"),
-        }
-    })
-    .await?;
-    sim.shutdown().await;
-    let cold = cold_start(harness.runtime().path())?;
-
+    let mut report = Report::new(json);
+    let path = qlik_harness::runtime::component_path(component.as_deref())?;
+    let bytes = std::fs::metadata(&path)?.len();
     let profile =
         if cfg!(debug_assertions) { "debug (build with --release for representative figures)" } else { "release" };
-    println!("qlik-harness bench — harness {profile}, {iterations} iterations;        min     median        p90");
-    println!("  load + compile component (compile cache)       {:>10.0} µs", micros(load));
-    line("instantiate from InstancePre", &instantiate);
-    line("a call that sends nothing (invalid input)", &refused);
-    line("getSpace through the component", &component_get);
-    line("the same GET sent natively", &native_get);
-    line("listSpaces fetchAll, 1000 records (10 pages)", &fetch_all);
-    println!(
-        "  ratio component / native GET (median)          {:>10.2}x",
-        component_get.median.as_secs_f64() / native_get.median.as_secs_f64()
-    );
-    println!("  cold start ({COLD_SAMPLES} samples): load the component and link it");
-    for (what, figures) in [
-        ("compiling, no cache", &cold.compiled),
-        ("from the compile cache", &cold.cached),
-        ("from a precompiled .cwasm", &cold.precompiled),
-    ] {
-        line(&format!("  {what}"), figures);
-    }
-    super::bench_trigger::run(component, iterations.div_ceil(100).max(5)).await?;
+    let head = json!({
+        "harness": profile,
+        "iterations": iterations,
+        "machine": machine(),
+        "component": {"path": path.display().to_string(), "bytes": bytes},
+    });
+    report.text(&format!("qlik-harness bench — harness {profile}, {iterations} iterations, component {bytes} bytes"));
+    report.text(&format!("  machine: {}", head["machine"]));
+    report.text(&format!("  {:<52} {:>10} {:>10} {:>10}", "", "min", "median", "p90"));
+    single_calls(&mut report, &component, iterations).await?;
+    fetch_all(&mut report, &component, 1000, iterations.div_ceil(20).max(5), "fetchAllVsNative").await?;
+    fetch_all(&mut report, &component, 10_000, iterations.div_ceil(200).max(3), "fetchAll10000VsNative").await?;
+    cold_start(&mut report, &path, iterations).await?;
+    super::bench_scale::run(&mut report, &component, iterations).await?;
+    super::bench_trigger::run(&mut report, component, iterations.div_ceil(100).max(5)).await?;
+    report.finish(head);
     Ok(0)
 }

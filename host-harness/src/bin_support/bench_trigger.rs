@@ -4,12 +4,17 @@
 //!
 //! The old algorithm: every poll (the first included) reads every page at `limit=100`, following
 //! `links.next.href`, and classifies each record against the runner's clock with a strict `>`.
+//! It sends through a keep-alive pool like the component's, so the two differ in algorithm only.
 
+use super::bench_report::Report;
+use qlik_harness::outbound::{Outbound, OutboundPolicy};
+use qlik_harness::pool::ConnectionPool;
 use qlik_harness::sim::{self, SimConfig, SimHandle};
 use qlik_harness::sim_client;
 use qlik_harness::{Harness, HarnessOptions, Outcome};
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One scenario: a collection of `size` records of `resource` and 10 changes since the last poll.
@@ -88,24 +93,20 @@ async fn ours(
         changes = result["created"].as_array().map_or(0, Vec::len) + result["updated"].as_array().map_or(0, Vec::len);
         requests = list_requests(sim, scenario.list_path).await?;
     }
-    Ok(PollFigures { first_run_requests, requests, median: super::bench::figures(samples).median, changes })
+    Ok(PollFigures { first_run_requests, requests, median: super::bench_report::figures(samples).median, changes })
 }
 
 /// The old algorithm's poll: every page at limit=100; `created > since`, else `updated > since`.
-async fn old_poll(sim: &SimHandle, scenario: &Scenario, since_ms: i64) -> anyhow::Result<usize> {
+async fn old_poll(outbound: &Outbound, sim: &SimHandle, scenario: &Scenario, since_ms: i64) -> anyhow::Result<usize> {
     let (created, updated) = match scenario.trigger {
         "dataFiles" => ("createdDate", "modifiedDate"),
         _ => ("createdAt", "updatedAt"),
     };
     let bearer = format!("Bearer {}", sim.api_key());
-    let headers = [("Authorization", bearer.as_str()), ("Accept", "application/json")];
-    let mut target = format!("{}?limit=100", scenario.list_path);
+    let mut target = format!("{}{}?limit=100", sim.url(), scenario.list_path);
     let mut matched = 0;
     loop {
-        let response = sim_client::exchange(&sim.url(), "GET", &target, &headers, b"").await?;
-        let response = response.ok_or_else(|| anyhow::anyhow!("the tenant closed the connection"))?;
-        anyhow::ensure!(response.status == 200, "the old algorithm's page answered {}", response.status);
-        let page: Value = serde_json::from_slice(&response.body)?;
+        let page: Value = serde_json::from_slice(&super::bench::bare_get(outbound, &target, &bearer).await?)?;
         let after = |record: &Value, field: &str| {
             record[field]
                 .as_str()
@@ -115,38 +116,37 @@ async fn old_poll(sim: &SimHandle, scenario: &Scenario, since_ms: i64) -> anyhow
         let records = page["data"].as_array().cloned().unwrap_or_default();
         matched += records.iter().filter(|r| after(r, created) || after(r, updated)).count();
         let Some(next) = page["links"]["next"]["href"].as_str() else { break };
-        target = match next.find("/api/v1") {
-            Some(at) => next[at..].to_string(),
-            None => next.to_string(),
-        };
+        target = next.to_string();
     }
     Ok(matched)
 }
 
 async fn old(sim: &SimHandle, scenario: &Scenario, rounds: usize) -> anyhow::Result<PollFigures> {
+    let outbound = Outbound::new(Arc::new(OutboundPolicy::allowing([])), Arc::default(), ConnectionPool::new(true));
     let (mut samples, mut requests, mut first_run_requests, mut changes) = (Vec::new(), 0, 0, 0);
     for _ in 0..rounds {
         control(sim, "DELETE", "/__sim/requests", Value::Null).await?;
         let clock = control(sim, "GET", "/__sim/clock", Value::Null).await?;
         // The runner's clock; here the tenant's, so that the reference is not hurt by skew.
         let now = chrono::DateTime::parse_from_rfc3339(clock["now"].as_str().unwrap_or_default())?.timestamp_millis();
-        old_poll(sim, scenario, now).await?;
+        old_poll(&outbound, sim, scenario, now).await?;
         first_run_requests = list_requests(sim, scenario.list_path).await?;
         churn(sim, scenario).await?;
         let started = Instant::now();
-        changes = old_poll(sim, scenario, now).await?;
+        changes = old_poll(&outbound, sim, scenario, now).await?;
         samples.push(started.elapsed());
         requests = list_requests(sim, scenario.list_path).await?;
     }
-    Ok(PollFigures { first_run_requests, requests, median: super::bench::figures(samples).median, changes })
+    Ok(PollFigures { first_run_requests, requests, median: super::bench_report::figures(samples).median, changes })
 }
 
-/// Runs the trigger scenarios and prints their lines.
-pub async fn run(component: Option<PathBuf>, rounds: usize) -> anyhow::Result<()> {
+/// Runs the trigger scenarios and shows their lines.
+pub(super) async fn run(report: &mut Report, component: Option<PathBuf>, rounds: usize) -> anyhow::Result<()> {
     let rounds = rounds.max(1);
-    println!(
+    report.text(&format!(
         "  trigger, one poll after 10 changes ({rounds} rounds, median)   requests  first run    wall     changes"
-    );
+    ));
+    let mut rows = Vec::new();
     for scenario in SCENARIOS {
         let sim = sim::start(SimConfig::default()).await?;
         control(&sim, "POST", "/__sim/config", json!({"rateLimits": {"tier1": 1_000_000, "tier2": 1_000_000}})).await?;
@@ -156,7 +156,7 @@ pub async fn run(component: Option<PathBuf>, rounds: usize) -> anyhow::Result<()
         let ours = ours(&sim, scenario, component.clone(), rounds).await?;
         let old = old(&sim, scenario, rounds).await?;
         for (who, f) in [("ours", &ours), ("old algorithm", &old)] {
-            println!(
+            report.text(&format!(
                 "    {:<18} {:<15} {:>8} {:>10} {:>8.1} ms {:>8}",
                 scenario.label,
                 who,
@@ -164,15 +164,24 @@ pub async fn run(component: Option<PathBuf>, rounds: usize) -> anyhow::Result<()
                 f.first_run_requests,
                 f.median.as_secs_f64() * 1e3,
                 f.changes
-            );
+            ));
+            rows.push(json!({
+                "scenario": scenario.label,
+                "algorithm": who,
+                "requests": f.requests,
+                "firstRunRequests": f.first_run_requests,
+                "medianMillis": (f.median.as_secs_f64() * 1e4).round() / 10.0,
+                "changes": f.changes,
+            }));
         }
-        println!(
+        report.text(&format!(
             "    {:<18} ratio old / ours: requests {:.1}x, wall {:.1}x",
             scenario.label,
             old.requests as f64 / ours.requests.max(1) as f64,
             old.median.as_secs_f64() / ours.median.as_secs_f64()
-        );
+        ));
         sim.shutdown().await;
     }
+    report.section("trigger", rows);
     Ok(())
 }

@@ -81,6 +81,10 @@ pub(crate) struct Fault {
     /// How many body bytes are dripped one by one (`body: "drip"`, default 30).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drip_bytes: Option<usize>,
+    /// Answer, then close the connection (`Connection: close`), as a server recycling its
+    /// keep-alive connections does.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub close_connection: bool,
 }
 
 fn one() -> u32 {
@@ -111,8 +115,13 @@ impl Fault {
         if self.status.is_some_and(|s| !(100..=599).contains(&s)) {
             return Err("status must be between 100 and 599".into());
         }
-        if self.status.is_none() && self.delay_ms.is_none() && self.body.is_none() && !self.drop {
-            return Err("a fault needs one of status, delayMs, body, rawBody or drop".into());
+        if self.status.is_none()
+            && self.delay_ms.is_none()
+            && self.body.is_none()
+            && !self.drop
+            && !self.close_connection
+        {
+            return Err("a fault needs one of status, delayMs, body, rawBody, drop or closeConnection".into());
         }
         if let Some(retry_after) = &self.retry_after {
             if self.status.is_none() {
@@ -151,6 +160,9 @@ impl Fault {
         if self.drop && (self.status.is_some() || self.body.is_some() || self.location.is_some()) {
             return Err("drop answers nothing; it cannot have a status, body or location".into());
         }
+        if self.drop && self.close_connection {
+            return Err("drop closes the connection already; closeConnection goes with an answer".into());
+        }
         Ok(())
     }
 
@@ -185,6 +197,9 @@ impl Fault {
         }
         if let Some(location) = &self.location {
             reply.set_header("location", location.clone());
+        }
+        if self.close_connection {
+            reply.set_header("connection", "close");
         }
     }
 

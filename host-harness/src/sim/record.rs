@@ -18,7 +18,39 @@ const MASK: &str = "***";
 struct Entry {
     seq: u64,
     request: Map<String, Value>,
-    response: Value,
+    response: Logged,
+}
+
+/// A response as logged. The body is kept as sent and parsed only when the log is read, so
+/// logging costs a page of records nothing while it is served.
+#[derive(Debug, Clone)]
+enum Logged {
+    /// Not answered yet.
+    Pending,
+    /// The connection was dropped instead.
+    Dropped,
+    Answered {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: bytes::Bytes,
+        /// Time from the request's arrival (its body read) to its response being ready, µs.
+        micros: u64,
+    },
+}
+
+impl Logged {
+    fn to_json(&self) -> Value {
+        match self {
+            Logged::Pending => Value::Null,
+            Logged::Dropped => json!({ "status": 0, "headers": {}, "body": null }),
+            Logged::Answered { status, headers, body, micros } => json!({
+                "status": status,
+                "headers": headers.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<Map<_, _>>(),
+                "body": body_value(body, false),
+                "micros": micros,
+            }),
+        }
+    }
 }
 
 /// Every tenant request in arrival order; the response is filled in when it is known.
@@ -40,7 +72,8 @@ impl RequestLog {
         request.insert("headers".into(), Value::Object(mask_headers(&ctx.headers)));
         let body = super::form_data::logged(ctx).unwrap_or_else(|| body_value(&ctx.body, ctx.is_form()));
         request.insert("body".into(), body);
-        self.entries.push(Entry { seq: self.last_seq, request, response: Value::Null });
+        request.insert("connection".into(), json!(ctx.connection));
+        self.entries.push(Entry { seq: self.last_seq, request, response: Logged::Pending });
         self.last_seq
     }
 
@@ -52,18 +85,20 @@ impl RequestLog {
         self.entries[index].request.insert("fault".into(), fault);
     }
 
-    /// Stores the response of request `seq`; `None` means the connection was dropped.
-    pub fn finish(&mut self, seq: u64, reply: Option<&Reply>) {
+    /// Stores the response of request `seq`, which arrived at `arrived`; `None` means the
+    /// connection was dropped.
+    pub fn finish(&mut self, seq: u64, reply: Option<&Reply>, arrived: std::time::Instant) {
         let Ok(index) = self.entries.binary_search_by_key(&seq, |e| e.seq) else {
             return;
         };
         self.entries[index].response = match reply {
-            Some(reply) => json!({
-                "status": reply.status.as_u16(),
-                "headers": reply.headers.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<Map<_, _>>(),
-                "body": body_value(&reply.body, false),
-            }),
-            None => json!({ "status": 0, "headers": {}, "body": null }),
+            Some(reply) => Logged::Answered {
+                status: reply.status.as_u16(),
+                headers: reply.headers.clone(),
+                body: reply.body.clone(),
+                micros: arrived.elapsed().as_micros() as u64,
+            },
+            None => Logged::Dropped,
         };
     }
 
@@ -80,7 +115,7 @@ impl RequestLog {
                 let mut item = Map::new();
                 item.insert("seq".into(), json!(e.seq));
                 item.extend(e.request.clone());
-                item.insert("response".into(), e.response.clone());
+                item.insert("response".into(), e.response.to_json());
                 Value::Object(item)
             })
             .collect();

@@ -18,6 +18,9 @@ pub(crate) struct Ctx {
     pub body: Bytes,
     /// Trace id of this request (`x-request-id`, `traceId` in error bodies).
     pub trace_id: String,
+    /// Which TCP connection carried it: 1 for the server's first, then counting (0 for a
+    /// request refused before its connection was known). Shows a client's connection reuse.
+    pub connection: u64,
 }
 
 impl Ctx {
@@ -43,6 +46,7 @@ impl Ctx {
             headers: parts.headers,
             body,
             trace_id,
+            connection: 0,
         }
     }
 
@@ -70,6 +74,7 @@ impl Ctx {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             trace_id,
+            connection: 0,
         }
     }
 

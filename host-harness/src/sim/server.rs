@@ -43,23 +43,28 @@ impl std::error::Error for Dropped {}
 
 /// Accepts connections until `stop` changes or its sender is dropped.
 pub(crate) async fn serve(listener: TcpListener, shared: Shared, mut stop: watch::Receiver<bool>) {
+    let mut connections = 0;
     loop {
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => spawn_connection(stream, shared.clone(), stop.clone()),
+                Ok((stream, _)) => {
+                    connections += 1;
+                    spawn_connection(stream, connections, shared.clone(), stop.clone());
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
         }
     }
 }
 
-fn spawn_connection(stream: TcpStream, shared: Shared, mut stop: watch::Receiver<bool>) {
+/// Serves connection number `connection` (counted from 1, logged with each of its requests).
+fn spawn_connection(stream: TcpStream, connection: u64, shared: Shared, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let _ = stream.set_nodelay(true);
         let rejections = limits::Rejections::default();
         let io = limits::Guarded::new(stream, rejections.clone());
-        let service = service_fn(move |req| handle(shared.clone(), rejections.clone(), req));
+        let service = service_fn(move |req| handle(shared.clone(), rejections.clone(), connection, req));
         // Heads reach hyper only after `limits` checked them (at most ~48 KiB); the buffer
         // limit is set well above that so hyper never refuses one itself.
         let conn =
@@ -98,17 +103,20 @@ enum Wire {
 async fn handle(
     shared: Shared,
     rejections: limits::Rejections,
+    connection: u64,
     req: Request<Incoming>,
 ) -> Result<Response<SimBody>, Dropped> {
     if req.uri().path() == limits::REJECTED_PATH {
         let rejection = rejections.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
         if let Some(rejection) = rejection {
-            return Ok(refuse(&shared, &rejection));
+            return Ok(refuse(&shared, &rejection, connection));
         }
     }
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-    let ctx = Ctx::new(parts, body, lock(&shared).trace_id());
+    let arrived = std::time::Instant::now();
+    let mut ctx = Ctx::new(parts, body, lock(&shared).trace_id());
+    ctx.connection = connection;
     if control::is_control_path(&ctx.path) {
         let mut st = lock(&shared);
         routes_reloads::settle(&mut st);
@@ -122,29 +130,31 @@ async fn handle(
     let mut st = lock(&shared);
     routes_reloads::settle(&mut st);
     let Some(prepared) = respond(&mut st, &ctx, fault.as_ref()) else {
-        st.log.finish(seq, None);
+        st.log.finish(seq, None, arrived);
         churn::after_request(&mut st);
         return Err(Dropped);
     };
     let reply = stamp(&st, &ctx, prepared.reply);
-    st.log.finish(seq, Some(&reply));
+    st.log.finish(seq, Some(&reply), arrived);
     churn::after_request(&mut st);
     Ok(send(reply, prepared.wire))
 }
 
 /// The Qlik-shaped answer to a request refused for its size (414 or 431), logged like any
 /// other request (with the start of its target as the path).
-fn refuse(shared: &Shared, rejection: &limits::Rejection) -> Response<SimBody> {
+fn refuse(shared: &Shared, rejection: &limits::Rejection, connection: u64) -> Response<SimBody> {
     let mut st = lock(shared);
     routes_reloads::settle(&mut st);
-    let ctx = Ctx::rejected(rejection, st.trace_id());
+    let arrived = std::time::Instant::now();
+    let mut ctx = Ctx::rejected(rejection, st.trace_id());
+    ctx.connection = connection;
     let seq = st.log.begin(&ctx);
     let status = http::StatusCode::from_u16(rejection.status).unwrap_or(http::StatusCode::BAD_REQUEST);
     let reply = ApiError::new(status, rejection.detail.clone())
         .reply(Api::of_path(&ctx.path), &ctx.trace_id)
         .with_header("connection", "close");
     let reply = stamp(&st, &ctx, reply);
-    st.log.finish(seq, Some(&reply));
+    st.log.finish(seq, Some(&reply), arrived);
     send(reply, Wire::Whole)
 }
 

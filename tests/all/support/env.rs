@@ -30,6 +30,8 @@ pub struct EnvOptions {
     pub max_first_byte: Option<Duration>,
     /// A shorter deadline for each whole request exchange (the component's host setting).
     pub request_deadline: Option<Duration>,
+    /// A new connection per request instead of the harness's keep-alive pool.
+    pub fresh_connections: bool,
 }
 
 /// One test's world.
@@ -168,6 +170,7 @@ fn harness(sim: &SimHandle, options: &EnvOptions) -> Harness {
         },
         state_dir: options.state_dir.clone(),
         component_env,
+        fresh_connections: options.fresh_connections,
         ..Default::default()
     })
     .expect("the component loads")
