@@ -21,6 +21,10 @@ pub const GUEST_COMPUTE: Duration = Duration::from_secs(60);
 /// The epoch tick: the resolution of [`GUEST_COMPUTE`].
 pub const TICK: Duration = Duration::from_millis(10);
 
+/// Memory of a pooled slot kept resident between calls (a call that sends a request touches
+/// about 1 MiB).
+pub const KEEP_RESIDENT_BYTES: usize = 4 << 20;
+
 /// Instance slots kept by the pooling allocator: the most calls in flight at once.
 pub const POOL_INSTANCES: u32 = 1000;
 
@@ -40,7 +44,13 @@ pub fn configure(config: &mut Config, pooling: bool) {
         .total_core_instances(POOL_INSTANCES * 4)
         .total_memories(POOL_INSTANCES * 2)
         .total_tables(POOL_INSTANCES * 4)
-        .max_memory_size(GUEST_MEMORY_BYTES);
+        .max_memory_size(GUEST_MEMORY_BYTES)
+        // A slot's memory is reset by rewriting only the pages the last call dirtied (found
+        // with Linux's PAGEMAP_SCAN where the kernel has it, 6.7+), up to this much, instead of
+        // unmapping it: the next call then takes no page faults on them.
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(64 << 10)
+        .pagemap_scan(wasmtime::Enabled::Auto);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
 }
 

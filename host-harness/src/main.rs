@@ -58,6 +58,9 @@ enum Command {
         /// `ratios.fetchAllVsNative`) instead of the table.
         #[arg(long)]
         json: bool,
+        /// Run only these sections (comma-separated): calls, fetchAll, cold, scale, trigger.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<bench::Section>,
     },
 }
 
@@ -153,7 +156,7 @@ fn main() {
             Command::Demo => demo::run(component).await,
             Command::Manifest => cli::manifest(component).await,
             Command::Precompile { out } => cli::precompile(component, out),
-            Command::Bench { iterations, json } => bench::run(component, iterations, json).await,
+            Command::Bench { iterations, json, only } => bench::run(component, iterations, json, &only).await,
         };
         match result {
             Ok(code) => code,

@@ -67,7 +67,9 @@ impl NativeHost {
 /// wasmtime's send errors as the component's [`SendError`]s (the cases `wasi_host` tells apart).
 fn send_error(error: HttpError) -> SendError {
     match error {
-        HttpError::ConnectionTimeout | HttpError::DnsTimeout => SendError::ConnectTimeout("connecting timed out".into()),
+        HttpError::ConnectionTimeout | HttpError::DnsTimeout => {
+            SendError::ConnectTimeout("connecting timed out".into())
+        }
         HttpError::ConnectionReadTimeout | HttpError::HttpResponseTimeout => {
             SendError::Timeout("the tenant did not answer in time".into())
         }

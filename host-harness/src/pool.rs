@@ -167,8 +167,10 @@ async fn connect((tls, authority): &Key, timeout: Duration) -> Result<SendReques
         } else {
             Box::new(tcp)
         };
-        let (sender, connection) =
-            hyper::client::conn::http1::Builder::new().handshake(TokioIo::new(stream)).await.map_err(HttpError::from)?;
+        let (sender, connection) = hyper::client::conn::http1::Builder::new()
+            .handshake(TokioIo::new(stream))
+            .await
+            .map_err(HttpError::from)?;
         tokio::spawn(async move {
             let _ = connection.await;
         });
@@ -273,7 +275,10 @@ mod tests {
 
     #[test]
     fn server_names() {
-        assert_eq!(format!("{:?}", tls_server_name("acme.eu.qlikcloud.com:443").unwrap()), "DnsName(\"acme.eu.qlikcloud.com\")");
+        assert_eq!(
+            format!("{:?}", tls_server_name("acme.eu.qlikcloud.com:443").unwrap()),
+            "DnsName(\"acme.eu.qlikcloud.com\")"
+        );
         assert!(format!("{:?}", tls_server_name("[::1]:443").unwrap()).contains("IpAddress"));
         assert!(format!("{:?}", tls_server_name("127.0.0.1:8443").unwrap()).contains("IpAddress"));
         assert!(tls_server_name("bad host:443").is_err());

@@ -11,8 +11,8 @@
 use crate::kv::{self, KvStore, KvView};
 use crate::limits;
 use crate::outbound::{Hooks, Outbound, OutboundPolicy, OutboundRecord};
-use crate::pool::ConnectionPool;
 pub use crate::outcome::Outcome;
+use crate::pool::ConnectionPool;
 use crate::values;
 use anyhow::{anyhow, bail, Context as _};
 use serde_json::Value;
@@ -411,8 +411,7 @@ impl Harness {
         if options.fresh_connections {
             harness.outbound = Outbound::new(harness.outbound.policy(), Arc::default(), ConnectionPool::new(false));
         }
-        Ok(harness
-            .with_guest_compute(options.guest_compute.unwrap_or(limits::GUEST_COMPUTE)))
+        Ok(harness.with_guest_compute(options.guest_compute.unwrap_or(limits::GUEST_COMPUTE)))
     }
 
     /// The same harness, each call allowed to compute (not wait) this long before it is stopped.

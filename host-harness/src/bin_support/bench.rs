@@ -114,7 +114,8 @@ async fn single_calls(report: &mut Report, component: &Option<PathBuf>, iteratio
     report.line("noSend.component", "a call that sends nothing (invalid input)", &refused);
     let mut lines = Vec::new();
     for (reuse, h) in [("pooled", &pooled), ("fresh", &fresh)] {
-        let through = time(iterations, || async { component_ok(h, "getSpace", &connection, &get).await.map(drop) }).await?;
+        let through =
+            time(iterations, || async { component_ok(h, "getSpace", &connection, &get).await.map(drop) }).await?;
         let native = time(iterations, || async {
             native_host::run_action(h.outbound(), "getSpace", &connection, &get).await.map(drop)
         })
@@ -219,8 +220,26 @@ async fn cold_start(report: &mut Report, component: &Path, iterations: usize) ->
     Ok(())
 }
 
-/// Runs the benchmark and shows its figures (a table, or JSON with `json`).
-pub async fn run(component: Option<PathBuf>, iterations: usize, json: bool) -> anyhow::Result<i32> {
+/// The parts of the benchmark, for `--only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "camelCase")]
+pub enum Section {
+    /// Lines 1-3: single calls.
+    Calls,
+    /// Line 4.
+    FetchAll,
+    /// Line 5.
+    Cold,
+    /// Line 6.
+    Scale,
+    /// Line 7.
+    Trigger,
+}
+
+/// Runs the benchmark (every section, or those in `only`) and shows its figures (a table, or
+/// JSON with `json`).
+pub async fn run(component: Option<PathBuf>, iterations: usize, json: bool, only: &[Section]) -> anyhow::Result<i32> {
+    let wanted = |section: Section| only.is_empty() || only.contains(&section);
     let iterations = iterations.max(1);
     let mut report = Report::new(json);
     let path = qlik_harness::runtime::component_path(component.as_deref())?;
@@ -236,12 +255,22 @@ pub async fn run(component: Option<PathBuf>, iterations: usize, json: bool) -> a
     report.text(&format!("qlik-harness bench — harness {profile}, {iterations} iterations, component {bytes} bytes"));
     report.text(&format!("  machine: {}", head["machine"]));
     report.text(&format!("  {:<52} {:>10} {:>10} {:>10}", "", "min", "median", "p90"));
-    single_calls(&mut report, &component, iterations).await?;
-    fetch_all(&mut report, &component, 1000, iterations.div_ceil(20).max(5), "fetchAllVsNative").await?;
-    fetch_all(&mut report, &component, 10_000, iterations.div_ceil(200).max(3), "fetchAll10000VsNative").await?;
-    cold_start(&mut report, &path, iterations).await?;
-    super::bench_scale::run(&mut report, &component, iterations).await?;
-    super::bench_trigger::run(&mut report, component, iterations.div_ceil(100).max(5)).await?;
+    if wanted(Section::Calls) {
+        single_calls(&mut report, &component, iterations).await?;
+    }
+    if wanted(Section::FetchAll) {
+        fetch_all(&mut report, &component, 1000, iterations.div_ceil(20).max(5), "fetchAllVsNative").await?;
+        fetch_all(&mut report, &component, 10_000, iterations.div_ceil(200).max(3), "fetchAll10000VsNative").await?;
+    }
+    if wanted(Section::Cold) {
+        cold_start(&mut report, &path, iterations).await?;
+    }
+    if wanted(Section::Scale) {
+        super::bench_scale::run(&mut report, &component, iterations).await?;
+    }
+    if wanted(Section::Trigger) {
+        super::bench_trigger::run(&mut report, component, iterations.div_ceil(100).max(5)).await?;
+    }
     report.finish(head);
     Ok(0)
 }

@@ -43,9 +43,9 @@ pub(super) async fn run(report: &mut Report, component: &Option<PathBuf>, calls:
         outbound: OutboundPolicy::allowing([]),
         ..Default::default()
     })?);
-    report.text(&format!(
-        "  scale: getSpace, N calls in flight through one harness    calls/s    p50 µs     p99 µs  peak RSS  guest mem"
-    ));
+    report.text(
+        "  scale: getSpace, N calls in flight through one harness    calls/s    p50 µs     p99 µs  peak RSS  guest mem",
+    );
     let mut rows = Vec::new();
     for n in CONCURRENCY {
         let total = calls.max(n * 8);

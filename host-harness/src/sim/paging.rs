@@ -214,7 +214,11 @@ pub(crate) struct Window {
 /// Picks the page of `ids` (the sorted, filtered list) that `cursor` and `limit` select.
 pub(crate) fn window(ids: &[&str], limit: usize, cursor: Option<&Cursor>) -> Window {
     let len = ids.len();
-    let find = |c: &Cursor| ids.iter().position(|id| *id == c.anchor);
+    // Where the anchor was when the cursor was made (records unchanged since), else a search.
+    let find = |c: &Cursor| {
+        let hint = if c.forward { c.position.checked_sub(1) } else { Some(c.position) };
+        hint.filter(|&i| ids.get(i) == Some(&c.anchor.as_str())).or_else(|| ids.iter().position(|id| *id == c.anchor))
+    };
     let (start, end) = match cursor {
         None => (0, limit.min(len)),
         Some(c) if c.forward => {
@@ -286,16 +290,20 @@ pub(crate) fn cursor_page<T>(
     Ok((data, links(ctx, &ctx.origin(own_url), &w)))
 }
 
-/// Sorts records by `compare`, descending when `desc`.
+/// Sorts records by `compare`, descending when `desc`. Records already in order (the usual
+/// case: kept in creation order, listed without `sort`) are checked in one pass, not sorted.
 pub(crate) fn sort_records<T>(records: &mut [&T], desc: bool, compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
-    records.sort_by(|a, b| {
+    let order = |a: &&T, b: &&T| {
         let order = compare(a, b);
         if desc {
             order.reverse()
         } else {
             order
         }
-    });
+    };
+    if !records.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater) {
+        records.sort_by(order);
+    }
 }
 
 #[cfg(test)]
