@@ -54,9 +54,7 @@ fn wit_error(error: ConnectorError) -> types::Error {
 }
 
 fn action(key: &str, connection: types::Connection, input: String) -> Result<String, types::Error> {
-    crate::ops::run_action(&mut WasiHost, key, &native_connection(connection), &input)
-        .map(|value| value.to_string())
-        .map_err(wit_error)
+    crate::ops::run_action_text(&mut WasiHost, key, &native_connection(connection), &input).map_err(wit_error)
 }
 
 fn data_source(

@@ -20,3 +20,5 @@ pub mod values;
 
 pub use outcome::Outcome;
 pub use runtime::{component_path, Harness, HarnessOptions, Runtime, WitExport};
+/// The wasmtime this harness embeds (for `Harness::call_raw` values and embedders).
+pub use wasmtime;

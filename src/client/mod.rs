@@ -301,6 +301,21 @@ fn send_error(error: SendError) -> ConnectorError {
     }
 }
 
+/// The response body as JSON text, checked but not parsed into a value (an output that is the
+/// body passes through as the tenant sent it): `null` for an empty body.
+pub fn json_body_text(response: HttpResponse) -> Result<String> {
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok("null".into());
+    }
+    let status = response.status;
+    let invalid = |e: &dyn std::fmt::Display| {
+        ConnectorError::InvalidResponse(format!("the {status} response is not valid JSON: {e}"))
+    };
+    let text = String::from_utf8(response.body).map_err(|e| invalid(&e))?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| invalid(&e))?;
+    Ok(text)
+}
+
 /// Parses a response body as JSON; an empty body is `null`.
 pub fn parse_json_body(response: &HttpResponse) -> Result<Value> {
     if response.body.iter().all(u8::is_ascii_whitespace) {

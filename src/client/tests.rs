@@ -181,6 +181,24 @@ fn non_json_success_is_invalid_response() {
 }
 
 #[test]
+fn body_text_passes_json_through_as_sent_and_refuses_the_rest() {
+    let text = |body: &[u8]| json_body_text(HttpResponse { status: 200, headers: vec![], body: body.to_vec() });
+    for body in [r#"{"id": "a",  "n": 12345678901234567890123}"#, "[1, 2]", "\"x\"", " {\"a\":{}} \n"] {
+        assert_eq!(text(body.as_bytes()).as_deref(), Ok(body), "{body}");
+    }
+    assert_eq!(text(b"").as_deref(), Ok("null"));
+    assert_eq!(text(b" \r\n").as_deref(), Ok("null"));
+    for bad in [&b"<html>"[..], b"{\"a\":1", b"{} {}", b"{\"a\":\"\xff\"}", b"[1,]"] {
+        let error = text(bad).expect_err(&String::from_utf8_lossy(bad));
+        assert!(
+            matches!(&error, ConnectorError::InvalidResponse(m) if m.contains("not valid JSON")),
+            "{:?}: {error:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+}
+
+#[test]
 fn connection_failures_retry_for_get_and_timeouts_do_not() {
     let mut host = FakeHost::default();
     host.fail(SendError::Connection("reset".into())).answer(200, &[], "{}");

@@ -22,7 +22,7 @@ use crate::host::Host;
 use crate::inputs::{validate, Inputs};
 use crate::table::{find, ExportKind, ExportSpec, Op};
 pub use picklist::{scim_contains, PicklistItem};
-pub use request::set_pointer;
+pub use request::{set_pointer, Output};
 use serde_json::Value;
 
 /// Looks up an export of the given kind and validates the connection and inputs.
@@ -52,12 +52,22 @@ fn with_client<T>(
 
 /// Runs the action `key` and returns its output as JSON.
 pub fn run_action(host: &mut dyn Host, key: &str, connection: &Connection, input: &str) -> Result<Value> {
+    action_output(host, key, connection, input)?.into_value()
+}
+
+/// Runs the action `key` and returns its output as JSON text (the guest's form: an output that
+/// is the response body is passed on as it came, parsed once to check it).
+pub fn run_action_text(host: &mut dyn Host, key: &str, connection: &Connection, input: &str) -> Result<String> {
+    Ok(action_output(host, key, connection, input)?.into_text())
+}
+
+fn action_output(host: &mut dyn Host, key: &str, connection: &Connection, input: &str) -> Result<Output> {
     let (spec, inputs, resolved) = prepare(key, ExportKind::Action, connection, input)?;
     with_client(host, resolved, |client| match spec.op {
         Op::Request(request) => request::run(client, &request, &inputs),
-        Op::List(list) => list::run(client, &list, &inputs),
-        Op::ReadMergeWrite(rmw) => rmw::run(client, &rmw, &inputs),
-        Op::Custom(custom) => custom(client, &inputs),
+        Op::List(list) => list::run(client, &list, &inputs).map(Output::Json),
+        Op::ReadMergeWrite(rmw) => rmw::run(client, &rmw, &inputs).map(Output::Json),
+        Op::Custom(custom) => custom(client, &inputs).map(Output::Json),
         Op::Picklist(_) | Op::Poll(_) => unreachable!("the table test keeps picklists and polls out of actions"),
     })
 }

@@ -105,8 +105,37 @@ pub fn build_body(body: BodySpec, inputs: &Inputs) -> Result<Option<Value>> {
     })
 }
 
+/// An action's output: built as a JSON value, or the response body's own text (checked to be
+/// JSON), which the guest passes on without parsing and printing it again.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// A value the action built.
+    Json(Value),
+    /// The body as the tenant sent it.
+    Body(String),
+}
+
+impl Output {
+    /// The output as a value.
+    pub fn into_value(self) -> Result<Value> {
+        match self {
+            Output::Json(value) => Ok(value),
+            Output::Body(text) => serde_json::from_str(&text)
+                .map_err(|e| ConnectorError::InvalidResponse(format!("the response is not valid JSON: {e}"))),
+        }
+    }
+
+    /// The output as JSON text.
+    pub fn into_text(self) -> String {
+        match self {
+            Output::Json(value) => value.to_string(),
+            Output::Body(text) => text,
+        }
+    }
+}
+
 /// Runs a one-request action.
-pub fn run(client: &mut Client<'_>, spec: &RequestSpec, inputs: &Inputs) -> Result<Value> {
+pub fn run(client: &mut Client<'_>, spec: &RequestSpec, inputs: &Inputs) -> Result<Output> {
     let url = with_query(&client.api_url(&fill_path(spec.path, inputs)), &query_pairs(spec.query, inputs));
     let body = build_body(spec.body, inputs)?.map(|value| Body::json(&value));
     let response = if spec.follow_redirects {
@@ -114,9 +143,12 @@ pub fn run(client: &mut Client<'_>, spec: &RequestSpec, inputs: &Inputs) -> Resu
     } else {
         client.send(spec.method, &url, body.as_ref())?
     };
+    if let OutputSpec::Body = spec.output {
+        return crate::client::json_body_text(response).map(Output::Body);
+    }
     let parsed = crate::client::parse_json_body(&response)?;
-    Ok(match spec.output {
-        OutputSpec::Body => parsed,
+    Ok(Output::Json(match spec.output {
+        OutputSpec::Body => unreachable!("passed through above"),
         OutputSpec::Deleted { id_input } => json!({"deleted": true, "id": inputs.get(id_input)}),
         OutputSpec::DeletedIds { ids_input } => json!({"deleted": true, "ids": inputs.list(ids_input)}),
         OutputSpec::WithLocation { id_key } => {
@@ -133,5 +165,5 @@ pub fn run(client: &mut Client<'_>, spec: &RequestSpec, inputs: &Inputs) -> Resu
             out.insert("statusLocation".into(), location.map_or(Value::Null, Value::String));
             Value::Object(out)
         }
-    })
+    }))
 }

@@ -353,3 +353,24 @@ async fn space_and_user_data_sources_read_three_pages_and_write_nothing() {
     let items = env.ok("selectUser", json!({})).await;
     assert_eq!(items, json!([{"key": "u1", "label": "ada@example.com"}, {"key": "u2", "label": "u2"}]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_output_that_is_the_body_passes_through_as_the_tenant_sent_it() {
+    use qlik_harness::wasmtime::component::Val;
+    let env = Env::new().await;
+    let id = env.seed("spaces", 1).await.remove(0);
+    // Spacing, key order and a number beyond f64 as a tenant might send them: parsing and
+    // printing again would change all three.
+    let raw = format!(r#"{{ "name":"Raw",  "id": "{id}", "big": 12345678901234567890123 }}"#);
+    env.fault(json!({"method": "GET", "path": format!("/api/v1/spaces/{id}"), "rawBody": raw})).await;
+    let connection = qlik_harness::values::connection(&env.connection).unwrap();
+    let input = Val::String(json!({"spaceId": id}).to_string());
+    let result = env.harness.call_raw("actions", "get-space", &[connection, input]).await.unwrap();
+    let Val::Result(Ok(Some(text))) = result else { panic!("{result:?}") };
+    assert_eq!(*text, Val::String(raw), "the body, byte for byte");
+    // A body that is not JSON is still refused, naming the status.
+    env.fault(json!({"method": "GET", "path": format!("/api/v1/spaces/{id}"), "rawBody": "{\"id\": "})).await;
+    let error = env.err("getSpace", json!({"spaceId": id})).await;
+    assert_eq!(error["kind"], "invalid-response", "{error}");
+    assert!(error["message"].as_str().unwrap_or_default().contains("200 response is not valid JSON"), "{error}");
+}

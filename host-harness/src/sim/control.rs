@@ -3,6 +3,8 @@
 
 use http::StatusCode;
 use serde::Deserialize;
+use std::collections::HashSet;
+
 use serde_json::{json, Value};
 
 use super::clock::rfc3339;
@@ -171,11 +173,13 @@ fn seed_request(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String
 
 fn seed_spaces(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String> {
     let mut created = Vec::new();
+    // Names in use, lowercase: generating 10,000 names checks a set, not every space each time.
+    let mut taken: HashSet<String> = st.spaces.iter().map(|s| s.name.to_lowercase()).collect();
     for record in &req.records {
         let r: SeedSpace = serde_json::from_value(record.clone()).map_err(|e| format!("invalid space record: {e}"))?;
         let needs_generated = r.name.is_none() || r.description.is_none();
         let (generated_name, generated_description) =
-            if needs_generated { generated_space_name(st, &req.name_prefix) } else { Default::default() };
+            if needs_generated { generated_space_name(st, &taken, &req.name_prefix) } else { Default::default() };
         let new = NewSpace {
             id: r.id,
             name: r.name.unwrap_or(generated_name),
@@ -184,24 +188,29 @@ fn seed_spaces(st: &mut State, req: &SeedRequest) -> Result<Vec<String>, String>
             owner_id: r.owner_id,
             non_empty: r.non_empty || req.non_empty,
         };
-        created.push(spaces::insert(st, new).map_err(|e| e.detail)?.id);
+        let space = spaces::insert(st, new, Some(&taken)).map_err(|e| e.detail)?;
+        taken.insert(space.name.to_lowercase());
+        created.push(space.id);
     }
     for _ in 0..req.count {
-        let (name, description) = generated_space_name(st, &req.name_prefix);
+        let (name, description) = generated_space_name(st, &taken, &req.name_prefix);
         let kind = req.kind.clone().unwrap_or_else(|| st.gen.pick(SPACE_TYPES).to_string());
         let new = NewSpace { id: None, name, kind, description, owner_id: None, non_empty: req.non_empty };
-        created.push(spaces::insert(st, new).map_err(|e| e.detail)?.id);
+        let space = spaces::insert(st, new, Some(&taken)).map_err(|e| e.detail)?;
+        taken.insert(space.name.to_lowercase());
+        created.push(space.id);
     }
     Ok(created)
 }
 
-/// A realistic, still unused space name (a number is appended when the plain one is taken).
-fn generated_space_name(st: &mut State, prefix: &str) -> (String, String) {
+/// A realistic space name not in `taken` (lowercase names in use; a number is appended when the
+/// plain one is taken).
+fn generated_space_name(st: &mut State, taken: &HashSet<String>, prefix: &str) -> (String, String) {
     let (base, description) = st.gen.space_name();
     let base = format!("{prefix}{base}");
     let name = (1..)
         .map(|n| if n == 1 { base.clone() } else { format!("{base} {n}") })
-        .find(|candidate| !st.space_name_taken(candidate, None))
+        .find(|candidate| !taken.contains(&candidate.to_lowercase()))
         .unwrap_or(base);
     (name, description)
 }

@@ -274,19 +274,19 @@ pub(crate) fn query_encode(value: &str) -> String {
 /// One cursor page of `sorted` records: reads `limit` and the cursor from the request, and
 /// returns the page's records rendered as JSON with its `links` (absolute, on the origin the
 /// caller addressed).
-pub(crate) fn cursor_page<T>(
+pub(crate) fn cursor_page<'a, T, R>(
     ctx: &Ctx,
     own_url: &str,
     limit: LimitRule,
-    sorted: &[&T],
+    sorted: &[&'a T],
     id: impl Fn(&T) -> &str,
-    render: impl Fn(&T) -> Value,
-) -> Result<(Vec<Value>, Value), ApiError> {
+    render: impl Fn(&'a T) -> R,
+) -> Result<(Vec<R>, Value), ApiError> {
     let limit = parse_limit(ctx, limit)?;
     let cursor = parse_cursor(ctx)?;
     let ids: Vec<&str> = sorted.iter().map(|r| id(r)).collect();
     let w = window(&ids, limit, cursor.as_ref());
-    let data = sorted[w.start..w.end].iter().map(|r| render(r)).collect();
+    let data = sorted[w.start..w.end].iter().map(|r| render(*r)).collect();
     Ok((data, links(ctx, &ctx.origin(own_url), &w)))
 }
 

@@ -3,7 +3,6 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use serde_json::Value;
 
 /// A response: status, headers (lowercase names) and body bytes.
 #[derive(Debug, Clone)]
@@ -15,7 +14,7 @@ pub(crate) struct Reply {
 
 impl Reply {
     /// A JSON body with `content-type: application/json`.
-    pub fn json(status: StatusCode, value: &Value) -> Self {
+    pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Self {
         let body = serde_json::to_vec(value).unwrap_or_default();
         Reply::bytes(status, "application/json", body)
     }

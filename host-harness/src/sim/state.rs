@@ -244,8 +244,7 @@ impl State {
 
     /// Whether another space (not `except_id`) already has `name`, compared case-insensitively.
     pub fn space_name_taken(&self, name: &str, except_id: Option<&str>) -> bool {
-        let wanted = name.to_lowercase();
-        self.spaces.iter().any(|s| Some(s.id.as_str()) != except_id && s.name.to_lowercase() == wanted)
+        self.spaces.iter().any(|s| Some(s.id.as_str()) != except_id && same_name(&s.name, name))
     }
 
     pub fn user(&self, id: &str) -> Option<&User> {
@@ -256,4 +255,9 @@ impl State {
     pub fn abs(&self, path: &str) -> String {
         format!("{}{}", self.identity.base_url, path)
     }
+}
+
+/// Whether two names are equal ignoring case (Unicode lowercase, without allocating).
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
 }
