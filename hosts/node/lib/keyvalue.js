@@ -64,42 +64,11 @@ export function createKeyValueStore({ dir } = {}) {
     }
   }
 
-  class Bucket {
-    #name;
-    constructor(name) {
-      this.#name = name;
-    }
-    get(key) {
-      spendFailure();
-      return load(this.#name).get(key);
-    }
-    set(key, value) {
-      spendFailure();
-      const entries = load(this.#name);
-      entries.set(key, Uint8Array.from(value));
-      save(this.#name, entries);
-    }
-    delete(key) {
-      spendFailure();
-      const entries = load(this.#name);
-      entries.delete(key);
-      save(this.#name, entries);
-    }
-    exists(key) {
-      spendFailure();
-      return load(this.#name).has(key);
-    }
-    listKeys(cursor) {
-      spendFailure();
-      const keys = [...load(this.#name).keys()].sort();
-      return { keys: keys.slice(Number(cursor ?? 0n)), cursor: undefined };
-    }
-  }
-
+  const backend = { load, save, spendFailure };
   return {
     Bucket,
     open(identifier) {
-      return new Bucket(identifier);
+      return new Bucket(backend, identifier);
     },
     /** The bucket's entries as `{key: text}` (values decoded as UTF-8). */
     entries(bucket = "default") {
@@ -110,6 +79,53 @@ export function createKeyValueStore({ dir } = {}) {
       failures = count;
     },
   };
+}
+
+/**
+ * An open bucket. One class for every store (jco checks that a returned resource is an instance
+ * of the import's class), so `scopedStore` can hand out any store's buckets.
+ */
+export class Bucket {
+  #backend;
+  #name;
+  constructor(backend, name) {
+    this.#backend = backend;
+    this.#name = name;
+  }
+  get(key) {
+    this.#backend.spendFailure();
+    return this.#backend.load(this.#name).get(key);
+  }
+  set(key, value) {
+    this.#backend.spendFailure();
+    const entries = this.#backend.load(this.#name);
+    entries.set(key, Uint8Array.from(value));
+    this.#backend.save(this.#name, entries);
+  }
+  delete(key) {
+    this.#backend.spendFailure();
+    const entries = this.#backend.load(this.#name);
+    entries.delete(key);
+    this.#backend.save(this.#name, entries);
+  }
+  exists(key) {
+    this.#backend.spendFailure();
+    return this.#backend.load(this.#name).has(key);
+  }
+  listKeys(cursor) {
+    this.#backend.spendFailure();
+    const keys = [...this.#backend.load(this.#name).keys()].sort();
+    return { keys: keys.slice(Number(cursor ?? 0n)), cursor: undefined };
+  }
+}
+
+/**
+ * A `wasi:keyvalue/store` import that opens buckets in whichever store `current()` returns: one
+ * reused instance serving calls for many connection instances, each call with its own store.
+ * @param {() => {open: (name: string) => Bucket}} current
+ */
+export function scopedStore(current) {
+  return { Bucket, open: (identifier) => current().open(identifier) };
 }
 
 function encode(bytes) {

@@ -35,8 +35,7 @@ export async function startSimulator({ apiKey = "sim-api-key" } = {}) {
     },
     /** Every tenant request received so far (control calls excluded). */
     async requests() {
-      const log = await sim.ctl("GET", "/__sim/requests");
-      return Array.isArray(log) ? log : log.requests;
+      return (await sim.ctl("GET", "/__sim/requests")).requests;
     },
     clearRequests: () => sim.ctl("DELETE", "/__sim/requests"),
     fault: (fault) => sim.ctl("POST", "/__sim/faults", fault),
