@@ -105,7 +105,7 @@ async fn a_body_that_stalls_ends_in_timeout_at_the_between_bytes_timeout_not_ret
     // Headers at once, then nothing for two minutes: the host's between-bytes timer (30 s, as the
     // component asks) ends the read, long before the 5-minute deadline. wasmtime's body error
     // has no `http-error-code`, only its text; src/body_error.rs classifies it as a timeout (and
-    // would by the silence alone, as preview2-shim's "aborted" needs: hosts/node/test/stall.test.js).
+    // would by the silence alone, as preview2-shim's "aborted" needs: hosts/node/test/body-and-head-timeouts.test.js).
     let env = Env::new().await;
     let ids = env.seed("spaces", 1).await;
     env.fault(json!({"method": "GET", "body": "drip", "dripMs": 120_000, "count": 4})).await;

@@ -2,7 +2,7 @@
 // .wasm's SHA-256 under hosts/node/.jco/), a simulated tenant, and instances made from it.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConnector } from "../lib/host.js";
@@ -28,6 +28,10 @@ export async function transpiled() {
   } catch (e) {
     if (!existsSync(dir)) throw e;
     await rm(temp, { recursive: true, force: true });
+  }
+  // Earlier builds' transpilations are of no further use.
+  for (const old of (await readdir(cacheRoot)).filter((d) => d !== digest && !d.startsWith("."))) {
+    await rm(path.join(cacheRoot, old), { recursive: true, force: true });
   }
   return { dir, transpileMs };
 }

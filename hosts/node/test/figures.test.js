@@ -58,6 +58,10 @@ test("figures: transpile, load, a fresh instance, calls on fresh and reused inst
         assert.equal(err.tag, "invalid-input");
       })}`,
       `getSpace on a reused instance: ${await measure(() => getSpace(reused))}`,
+      `getSpace through reusable().run (store and allow-list per call): ${await (async () => {
+        const instance = await connector.reusable();
+        return measure(() => instance.run(options, (exports) => getSpace(exports)));
+      })()}`,
       `getSpace on a fresh instance: ${await measure(async () => getSpace(await connector.instantiate(options)))}`,
       `the same GET with Node's fetch: ${await measure(async () => {
         const response = await fetch(`${env.sim.url}/api/v1/spaces/${spaceId}`, {

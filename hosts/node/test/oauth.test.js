@@ -5,9 +5,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { spawnSync } from "node:child_process";
 import { after, before, beforeEach, test } from "node:test";
 import { callExport } from "../lib/exports.js";
 import { createKeyValueStore } from "../lib/keyvalue.js";
+import { harnessBinary } from "../lib/paths.js";
 import { outcome, testEnv } from "../support/env.js";
 
 let env;
@@ -68,6 +70,26 @@ test("a file-backed store keeps the token across store objects (a restarted host
     const file = path.join(dir, "default.kv.json");
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.ok(!readFileSync(file, "utf8").includes(env.sim.clientSecret));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a state directory Node wrote is read by `qlik-harness call --state-dir`: the same format", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "qlik-node-kv-"));
+  try {
+    assert.equal((await getSpace(createKeyValueStore({ dir }))).ok.id, spaceId);
+    await env.sim.clearRequests();
+    const { val } = clientCredentials();
+    const connection = { type: "oauth2", ...val, grantType: "client_credentials" };
+    const run = spawnSync(
+      harnessBinary(),
+      ["call", "getSpace", "--state-dir", dir, "--connection", JSON.stringify(connection), "--input", JSON.stringify({ spaceId })],
+      { encoding: "utf8" },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).id, spaceId);
+    assert.deepEqual(await paths(), [`GET /api/v1/spaces/${spaceId}`], "wasmtime used the token Node cached");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
