@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod body_error;
 pub mod client;
 pub mod coerce;
 pub mod connection;

@@ -4,6 +4,7 @@
 //! The only module that touches the host's interfaces.
 
 use crate::bindings::wasi::keyvalue::store;
+use crate::body_error::{self, BodyErrorCode};
 use crate::host::{Host, HttpRequest, HttpResponse, Method, SendError, StoreError, MAX_RESPONSE_BYTES};
 use crate::uri::Uri;
 use std::time::Duration;
@@ -46,7 +47,9 @@ fn send_error(code: ErrorCode) -> SendError {
     match code {
         ErrorCode::ConnectionTimeout => SendError::ConnectTimeout("connecting to the tenant timed out".into()),
         ErrorCode::DnsTimeout => SendError::ConnectTimeout("looking up the tenant host timed out".into()),
-        ErrorCode::ConnectionReadTimeout => SendError::Timeout("the tenant did not answer in time".into()),
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
+            SendError::Timeout("the tenant did not answer in time".into())
+        }
         ErrorCode::ConnectionWriteTimeout => SendError::Timeout("sending the request timed out".into()),
         ErrorCode::DnsError(_) => SendError::Connection("the tenant host could not be resolved".into()),
         ErrorCode::ConnectionRefused => SendError::Connection("the tenant refused the connection".into()),
@@ -110,9 +113,17 @@ fn write_body(stream: &OutputStream, mut bytes: &[u8], deadline: u64) -> Result<
 }
 
 /// Reads the whole body within [`MAX_RESPONSE_BYTES`] and the deadline. `expected` (the
-/// declared length) sizes the buffer up front.
-fn read_body(stream: &InputStream, expected: Option<usize>, deadline: u64) -> Result<Vec<u8>, SendError> {
+/// declared length) sizes the buffer up front; `between_bytes` is the timeout the component
+/// asked for, which tells a host's body timer from a broken connection (see [`body_error`]).
+fn read_body(
+    stream: &InputStream,
+    expected: Option<usize>,
+    deadline: u64,
+    between_bytes: Duration,
+) -> Result<Vec<u8>, SendError> {
     let mut bytes = Vec::with_capacity(expected.unwrap_or(0).min(MAX_RESPONSE_BYTES));
+    // The response head counts as the last sign of life.
+    let mut last_progress = monotonic_clock::now();
     loop {
         match stream.read(READ_CHUNK) {
             Ok(chunk) if chunk.is_empty() => {
@@ -125,28 +136,28 @@ fn read_body(stream: &InputStream, expected: Option<usize>, deadline: u64) -> Re
                     return Err(SendError::TooLarge);
                 }
                 bytes.extend_from_slice(&chunk);
+                last_progress = monotonic_clock::now();
             }
             Err(StreamError::Closed) => return Ok(bytes),
-            Err(StreamError::LastOperationFailed(e)) => return Err(stream_error(&e)),
+            Err(StreamError::LastOperationFailed(e)) => {
+                let silent_for = Duration::from_nanos(monotonic_clock::now().saturating_sub(last_progress));
+                let code = http_error_code(&e).map(body_error_code);
+                return Err(body_error::classify(code, &e.to_debug_string(), silent_for, between_bytes));
+            }
         }
     }
 }
 
-/// A failed body read: the host's error code when it gives one, else its text.
-fn stream_error(error: &wasi::io::error::Error) -> SendError {
-    if let Some(code) = http_error_code(error) {
-        return match code {
-            ErrorCode::ConnectionReadTimeout => SendError::Timeout("the tenant stopped sending the response".into()),
-            other => send_error(other),
-        };
-    }
-    // wasmtime 48 keeps body errors in its own type, so only the text tells a timeout.
-    let what = error.to_debug_string();
-    let first_line = what.lines().next().unwrap_or_default();
-    if first_line.to_lowercase().contains("timeout") || first_line.contains("timed out") {
-        SendError::Timeout("the tenant stopped sending the response".into())
-    } else {
-        SendError::Connection(format!("reading the response failed: {first_line}"))
+/// What a `wasi:http` error code on a failed body read means.
+fn body_error_code(code: ErrorCode) -> BodyErrorCode {
+    match code {
+        ErrorCode::ConnectionReadTimeout
+        | ErrorCode::HttpResponseTimeout
+        | ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::DnsTimeout => BodyErrorCode::Timeout,
+        ErrorCode::HttpResponseBodySize(_) => BodyErrorCode::TooLarge,
+        _ => BodyErrorCode::Broken,
     }
 }
 
@@ -222,7 +233,7 @@ impl Host for WasiHost {
         let body = response.consume().map_err(|_| SendError::Other("the response body could not be taken".into()))?;
         let bytes = {
             let stream = body.stream().map_err(|_| SendError::Other("the response body could not be opened".into()))?;
-            read_body(&stream, declared, deadline)?
+            read_body(&stream, declared, deadline, request.timeouts.between_bytes)?
         };
         let _trailers = IncomingBody::finish(body);
         Ok(HttpResponse { status, headers, body: bytes })

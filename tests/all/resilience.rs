@@ -101,6 +101,21 @@ async fn hung_server_ends_in_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_stalls_ends_in_timeout_at_the_between_bytes_timeout_not_retried() {
+    // Headers at once, then nothing for two minutes: the host's between-bytes timer (30 s, as the
+    // component asks) ends the read, long before the 5-minute deadline. wasmtime's body error
+    // has no `http-error-code`, only its text; src/body_error.rs classifies it as a timeout (and
+    // would by the silence alone, as preview2-shim's "aborted" needs: hosts/node/test/body-and-head-timeouts.test.js).
+    let env = Env::new().await;
+    let ids = env.seed("spaces", 1).await;
+    env.fault(json!({"method": "GET", "body": "drip", "dripMs": 120_000, "count": 4})).await;
+    let error = env.err("getSpace", json!({"spaceId": ids[0]})).await;
+    assert_eq!(error["kind"], "timeout", "{error}");
+    assert_eq!(error["message"], "the tenant stopped sending the response", "not the deadline: {error}");
+    assert_eq!(env.requests().await.len(), 1, "a timeout after the request went out is not retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn malformed_and_truncated_bodies_are_typed_errors() {
     let env = Env::new().await;
     env.fault(json!({"path": "/api/v1/spaces", "body": "malformed"})).await;

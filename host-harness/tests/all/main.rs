@@ -2,6 +2,7 @@
 //! child process) and the simulated tenant over raw HTTP.
 
 mod cli;
+mod embedding;
 mod limits;
 mod sim_api;
 mod sim_data_files;
