@@ -78,6 +78,18 @@ pub fn next_page(
     current_url: &str,
     origin: &str,
 ) -> Result<Option<NextPage>, PagingError> {
+    let data_is_empty = body.get("data").and_then(Value::as_array).is_some_and(Vec::is_empty);
+    next_page_of(style, body, data_is_empty, current_url, origin)
+}
+
+/// [`next_page`] for a body whose `data` was read apart (`data_is_empty`: it held no record).
+pub fn next_page_of(
+    style: PagingStyle,
+    body: &Value,
+    data_is_empty: bool,
+    current_url: &str,
+    origin: &str,
+) -> Result<Option<NextPage>, PagingError> {
     let param = style.position_param();
     if let Some(href) = next_href(body) {
         let url = resolve_link(href, current_url, origin)?;
@@ -98,7 +110,7 @@ pub fn next_page(
     if style != PagingStyle::PageNumber {
         return Ok(None);
     }
-    if body.get("data").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+    if data_is_empty {
         return Ok(None);
     }
     Ok(page_number_next(body, current_url))

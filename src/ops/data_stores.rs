@@ -46,7 +46,7 @@ pub fn delete_data_stores_assets(client: &mut Client<'_>, inputs: &Inputs) -> Re
     let mut pages = Pages::new(crate::paging::PagingStyle::PageNumber, url, None, MAX_PAGES);
     let mut present = HashSet::new();
     while let Some(page) = pages.next(client)? {
-        present.extend(page.records.iter().filter_map(|r| r.get("id")?.as_str().map(str::to_string)));
+        present.extend(page.values()?.iter().filter_map(|r| r.get("id")?.as_str().map(str::to_string)));
     }
     if pages.end() != Some(super::pages::PagesEnd::Exhausted) {
         return Err(ConnectorError::InvalidResponse("the data stores' assets could not all be read".into()));

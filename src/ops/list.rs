@@ -5,12 +5,14 @@
 //! `truncated: true` with `nextPage` where to resume, never a silent `truncated: false`.
 
 use super::pages::{Pages, PagesEnd};
+use super::request::Output;
 use super::request::{fill_path, query_pairs};
 use crate::client::Client;
 use crate::error::Result;
 use crate::inputs::Inputs;
 use crate::table::{ListSpec, Query};
 use crate::uri::with_query;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// Query parameters a list action owns: user query params cannot set them.
@@ -34,8 +36,8 @@ fn first_url(client: &Client<'_>, spec: &ListSpec, limit: Option<i64>, inputs: &
     with_query(&client.api_url(&fill_path(spec.path, inputs)), &pairs)
 }
 
-/// Runs a list action.
-pub fn run(client: &mut Client<'_>, spec: &ListSpec, inputs: &Inputs) -> Result<Value> {
+/// Runs a list action. Its records are passed on as the tenant sent them (see [`Output`]).
+pub fn run(client: &mut Client<'_>, spec: &ListSpec, inputs: &Inputs) -> Result<Output> {
     let fetch_all = inputs.flag("fetchAll");
     let max_records = inputs.int("maxRecords").unwrap_or(10_000).max(1) as usize;
     // With fetchAll the first page is never larger than maxRecords, so it is never cut.
@@ -50,9 +52,8 @@ pub fn run(client: &mut Client<'_>, spec: &ListSpec, inputs: &Inputs) -> Result<
     let first = pages.next(client)?.expect("a walk's first page is always read");
     let mut output = first.body;
     if !fetch_all {
-        output.insert("data".into(), Value::Array(first.records));
         output.insert("nextPage".into(), first.next.map(Value::String).unwrap_or(Value::Null));
-        return Ok(Value::Object(output));
+        return Ok(with_records(&output, &first.records));
     }
     let mut records = first.records;
     // The position of the page read last: where a cut page can be read again.
@@ -72,13 +73,30 @@ pub fn run(client: &mut Client<'_>, spec: &ListSpec, inputs: &Inputs) -> Result<
             _ => (true, pages.resume()),
         }
     };
-    finish(&mut output, records, truncated, next_page);
-    Ok(Value::Object(output))
-}
-
-fn finish(output: &mut Map<String, Value>, records: Vec<Value>, truncated: bool, next_page: Option<String>) {
     output.shift_remove("links");
-    output.insert("data".into(), Value::Array(records));
     output.insert("truncated".into(), Value::Bool(truncated));
     output.insert("nextPage".into(), next_page.map(Value::String).unwrap_or(Value::Null));
+    Ok(with_records(&output, &records))
+}
+
+/// The output's text: `body`'s fields in order, its `data` holding `records` as they came.
+fn with_records(body: &Map<String, Value>, records: &[Box<RawValue>]) -> Output {
+    struct WithRecords<'a>(&'a Map<String, Value>, &'a [Box<RawValue>]);
+    impl serde::Serialize for WithRecords<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(Some(self.0.len()))?;
+            for (key, value) in self.0 {
+                if key == "data" {
+                    map.serialize_entry(key, self.1)?;
+                } else {
+                    map.serialize_entry(key, value)?;
+                }
+            }
+            map.end()
+        }
+    }
+    Output::Text(
+        serde_json::to_string(&WithRecords(body, records)).expect("JSON values and checked JSON text serialize"),
+    )
 }

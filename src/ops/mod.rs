@@ -65,7 +65,7 @@ fn action_output(host: &mut dyn Host, key: &str, connection: &Connection, input:
     let (spec, inputs, resolved) = prepare(key, ExportKind::Action, connection, input)?;
     with_client(host, resolved, |client| match spec.op {
         Op::Request(request) => request::run(client, &request, &inputs),
-        Op::List(list) => list::run(client, &list, &inputs).map(Output::Json),
+        Op::List(list) => list::run(client, &list, &inputs),
         Op::ReadMergeWrite(rmw) => rmw::run(client, &rmw, &inputs).map(Output::Json),
         Op::Custom(custom) => custom(client, &inputs).map(Output::Json),
         Op::Picklist(_) | Op::Poll(_) => unreachable!("the table test keeps picklists and polls out of actions"),

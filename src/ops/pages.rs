@@ -5,7 +5,8 @@
 use crate::client::Client;
 use crate::error::{ConnectorError, Result};
 use crate::host::Method;
-use crate::paging::{next_page, LoopGuard, NextPage, PagingError, PagingStyle};
+use crate::paging::{next_page_of, LoopGuard, NextPage, PagingError, PagingStyle};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// A walk stops after this many empty pages in a row that still point further.
@@ -28,12 +29,13 @@ pub enum PagesEnd {
 }
 
 /// One page read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Page {
     /// The page body, its `data` emptied (the records are in `records`).
     pub body: Map<String, Value>,
-    /// The page's records (`data`).
-    pub records: Vec<Value>,
+    /// The page's records (`data`), as the tenant sent them: checked JSON, not parsed into
+    /// values (a list's output passes them on; [`Page::values`] parses them).
+    pub records: Vec<Box<RawValue>>,
     /// The position this page was read at (`None` for a walk's first page without one).
     pub position: Option<String>,
     /// The position of the next page, when the page links one.
@@ -108,13 +110,13 @@ impl Pages {
             let resume = self.last_position.clone();
             return Ok(self.stop(PagesEnd::LoopDetected, resume));
         }
-        let (response, body) = client.send_json(Method::Get, &url, None)?;
+        let response = client.send(Method::Get, &url, None)?;
         let server_time_ms = response.header("date").and_then(crate::timestamp::parse_http_date_millis);
-        let next = next_page(self.style, &body, &url, client.origin()).map_err(ConnectorError::from)?;
-        let Value::Object(mut body) = body else { return Err(no_data()) };
-        // The records are taken out but `data` keeps its place, so outputs keep Qlik's order.
-        let Some(Value::Array(data)) = body.get_mut("data") else { return Err(no_data()) };
-        let records = std::mem::take(data);
+        let (body, records) = split_page(&response)?;
+        let body = Value::Object(body);
+        let next =
+            next_page_of(self.style, &body, records.is_empty(), &url, client.origin()).map_err(ConnectorError::from)?;
+        let Value::Object(body) = body else { unreachable!("made an object above") };
         self.read += 1;
         self.empty_run = if records.is_empty() { self.empty_run + 1 } else { 0 };
         self.last_position = position.clone();
@@ -163,6 +165,74 @@ impl Pages {
     }
 }
 
+/// A page's records as the tenant sent them.
+type RawRecords = Vec<Box<RawValue>>;
+
+/// A page body's fields, `data` left in its place as `[]`, and its records unparsed. Only the
+/// top level is taken apart: each record is checked JSON, kept as the tenant's own text.
+fn split_page(response: &crate::host::HttpResponse) -> Result<(Map<String, Value>, RawRecords)> {
+    let invalid = |e: serde_json::Error| {
+        ConnectorError::InvalidResponse(format!("the {} response is not valid JSON: {e}", response.status))
+    };
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(no_data());
+    }
+    let fields = match serde_json::from_slice::<TopLevel>(&response.body) {
+        Ok(TopLevel(fields)) => fields,
+        // Well-formed JSON that is not an object.
+        Err(e) if e.classify() == serde_json::error::Category::Data => return Err(no_data()),
+        Err(e) => return Err(invalid(e)),
+    };
+    let mut body = Map::new();
+    let mut records = None;
+    for (key, raw) in fields {
+        if key == "data" {
+            records = Some(serde_json::from_str::<Vec<Box<RawValue>>>(raw.get()).map_err(|_| no_data())?);
+            body.insert(key, Value::Array(Vec::new()));
+        } else {
+            body.insert(key, serde_json::from_str(raw.get()).map_err(invalid)?);
+        }
+    }
+    Ok((body, records.ok_or_else(no_data)?))
+}
+
+/// A JSON object's members in order, each value unparsed (a body that is not an object is
+/// refused by the caller as having no `data`).
+struct TopLevel(Vec<(String, Box<RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = TopLevel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<TopLevel, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Box<RawValue>>()? {
+                    members.push(member);
+                }
+                Ok(TopLevel(members))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
+impl Page {
+    /// The records parsed into values (for callers that read their fields).
+    pub fn values(&self) -> Result<Vec<Value>> {
+        self.records
+            .iter()
+            .map(|raw| {
+                serde_json::from_str(raw.get())
+                    .map_err(|e| ConnectorError::InvalidResponse(format!("a record is not valid JSON: {e}")))
+            })
+            .collect()
+    }
+}
+
 fn no_data() -> ConnectorError {
     ConnectorError::InvalidResponse("a list page without a `data` array".into())
 }
@@ -186,6 +256,30 @@ mod tests {
 
     const ORIGIN: &str = "http://127.0.0.1:9";
 
+    #[test]
+    fn a_page_is_taken_apart_at_the_top_level_only() {
+        let response = |body: &str| crate::host::HttpResponse { status: 200, headers: vec![], body: body.into() };
+        let (body, records) =
+            split_page(&response(r#"{"meta":{"n":2},"data":[{"id": "a",  "x":1e400}, [1]],"links":{}}"#)).unwrap();
+        assert_eq!(body.keys().collect::<Vec<_>>(), ["meta", "data", "links"], "the order kept, data in its place");
+        assert_eq!(body["data"], json!([]));
+        assert_eq!(records.iter().map(|r| r.get()).collect::<Vec<_>>(), [r#"{"id": "a",  "x":1e400}"#, "[1]"]);
+        for no_data in ["", "  ", "[]", "\"text\"", r#"{"links":{}}"#, r#"{"data":{}}"#] {
+            let error = split_page(&response(no_data)).unwrap_err();
+            assert!(
+                matches!(&error, ConnectorError::InvalidResponse(m) if m.contains("without a `data` array")),
+                "{no_data:?}: {error:?}"
+            );
+        }
+        for bad in ["{", r#"{"data":[1,]}"#, "<html>", r#"{"data":[]} x"#] {
+            let error = split_page(&response(bad)).unwrap_err();
+            assert!(
+                matches!(&error, ConnectorError::InvalidResponse(m) if m.contains("not valid JSON")),
+                "{bad:?}: {error:?}"
+            );
+        }
+    }
+
     fn page(ids: &[i64], next: Option<&str>) -> String {
         let data: Vec<_> = ids.iter().map(|id| json!({ "id": id })).collect();
         let links = next.map_or(json!({}), |n| json!({"next": {"href": format!("{ORIGIN}/api/v1/items?next={n}")}}));
@@ -206,7 +300,7 @@ mod tests {
         }
         let mut firsts = Vec::new();
         while let Some(page) = pages.next(&mut client).unwrap() {
-            firsts.push(page.records.first().and_then(|r| r["id"].as_i64()).unwrap_or(-1));
+            firsts.push(page.values().unwrap().first().and_then(|r| r["id"].as_i64()).unwrap_or(-1));
         }
         (firsts, pages.end(), pages.resume())
     }
@@ -245,7 +339,7 @@ mod tests {
     fn a_stop_predicate_ends_the_walk_after_its_page() {
         let mut host = FakeHost::default();
         host.answer(200, &[], &page(&[5, 4], Some("a"))).answer(200, &[], &page(&[3, 2], Some("b")));
-        let before_three: StopWhen = |page| page.records.iter().any(|r| r["id"].as_i64() < Some(3));
+        let before_three: StopWhen = |page| page.values().unwrap().iter().any(|r| r["id"].as_i64() < Some(3));
         assert_eq!(walk(&mut host, 10, Some(before_three)), (vec![5, 3], Some(PagesEnd::Stopped), Some("b".into())));
         assert_eq!(host.sent.len(), 2);
     }

@@ -83,8 +83,8 @@ pub fn run(client: &mut Client<'_>, spec: &PicklistSpec, inputs: &Inputs) -> Res
     let mut items = Vec::new();
     while items.len() < MAX_ITEMS {
         let Some(page) = pages.next(client)? else { break };
-        let matching = page
-            .records
+        let records = page.values()?;
+        let matching = records
             .iter()
             .filter_map(|r| item(r, spec.key_field, spec.label))
             .filter(|item| local_match.as_ref().is_none_or(|text| item.label.to_lowercase().contains(text)));

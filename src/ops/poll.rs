@@ -90,7 +90,7 @@ pub fn run(client: &mut Client<'_>, sources: &[PollSource], inputs: &Inputs) -> 
         let url = list_url(client, source, inputs, 1, source.sorts.first().map(|(sort, _)| *sort));
         let mut pages = Pages::new(source.paging, url, None, 1);
         let page = pages.next(client)?.expect("a walk's first page is always read");
-        let now = server_time(page.server_time_ms, &page.records, source)?;
+        let now = server_time(page.server_time_ms, &page.values()?, source)?;
         let state = first_run(now);
         client.host().store_set(&key, &state.to_bytes()).map_err(|e| storage("writing", e))?;
         return Ok(PollOutcome::default());
@@ -169,8 +169,9 @@ fn read(
         let mut pages = Pages::new(source.paging, url, None, MAX_PAGES);
         while let Some(page) = pages.next(client)? {
             date_ms = date_ms.or(page.server_time_ms);
-            let done = field.is_some_and(|field| page_ends_before(&page.records, field, start));
-            records.extend(page.records);
+            let values = page.values()?;
+            let done = field.is_some_and(|field| page_ends_before(&values, field, start));
+            records.extend(values);
             if done {
                 break;
             }

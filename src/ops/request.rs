@@ -105,14 +105,15 @@ pub fn build_body(body: BodySpec, inputs: &Inputs) -> Result<Option<Value>> {
     })
 }
 
-/// An action's output: built as a JSON value, or the response body's own text (checked to be
-/// JSON), which the guest passes on without parsing and printing it again.
+/// An action's output: built as a JSON value, or JSON text (the response body as the tenant
+/// sent it, or a list's fields around its records as they came), checked, which the guest passes
+/// on without parsing and printing it again.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// A value the action built.
     Json(Value),
-    /// The body as the tenant sent it.
-    Body(String),
+    /// Checked JSON text.
+    Text(String),
 }
 
 impl Output {
@@ -120,7 +121,7 @@ impl Output {
     pub fn into_value(self) -> Result<Value> {
         match self {
             Output::Json(value) => Ok(value),
-            Output::Body(text) => serde_json::from_str(&text)
+            Output::Text(text) => serde_json::from_str(&text)
                 .map_err(|e| ConnectorError::InvalidResponse(format!("the response is not valid JSON: {e}"))),
         }
     }
@@ -129,7 +130,7 @@ impl Output {
     pub fn into_text(self) -> String {
         match self {
             Output::Json(value) => value.to_string(),
-            Output::Body(text) => text,
+            Output::Text(text) => text,
         }
     }
 }
@@ -144,7 +145,7 @@ pub fn run(client: &mut Client<'_>, spec: &RequestSpec, inputs: &Inputs) -> Resu
         client.send(spec.method, &url, body.as_ref())?
     };
     if let OutputSpec::Body = spec.output {
-        return crate::client::json_body_text(response).map(Output::Body);
+        return crate::client::json_body_text(response).map(Output::Text);
     }
     let parsed = crate::client::parse_json_body(&response)?;
     Ok(Output::Json(match spec.output {
