@@ -177,7 +177,11 @@ fn split_page(response: &crate::host::HttpResponse) -> Result<(Map<String, Value
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Err(no_data());
     }
-    let fields = match serde_json::from_slice::<TopLevel>(&response.body) {
+    // Read as text: one JSON reader (over `str`) serves every raw-value parse in the component.
+    let text = std::str::from_utf8(&response.body).map_err(|e| {
+        ConnectorError::InvalidResponse(format!("the {} response is not valid JSON: {e}", response.status))
+    })?;
+    let fields = match serde_json::from_str::<TopLevel>(text) {
         Ok(TopLevel(fields)) => fields,
         // Well-formed JSON that is not an object.
         Err(e) if e.classify() == serde_json::error::Category::Data => return Err(no_data()),

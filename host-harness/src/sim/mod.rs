@@ -102,11 +102,21 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
     router::table()
 }
 
+/// Connections waiting to be accepted. A tenant's front end takes hundreds of connections at
+/// once; the 128 of `TcpListener::bind` made the 512th of a burst wait a second for a SYN retry.
+const ACCEPT_BACKLOG: u32 = 1024;
+
+fn listen(port: u16) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))?;
+    socket.listen(ACCEPT_BACKLOG)
+}
+
 /// Starts the simulator on the current tokio runtime, bound to 127.0.0.1 only.
 pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
-    let listener = TcpListener::bind(("127.0.0.1", config.port))
-        .await
-        .with_context(|| format!("binding the simulated tenant to 127.0.0.1:{}", config.port))?;
+    let listener =
+        listen(config.port).with_context(|| format!("binding the simulated tenant to 127.0.0.1:{}", config.port))?;
     let port = listener.local_addr().context("reading the simulator's bound address")?.port();
     let url = format!("http://127.0.0.1:{port}");
     let identity = state::Identity {
