@@ -1,7 +1,7 @@
 //! The scale lines of `qlik-harness bench`: N calls in flight at once through one harness
 //! (N = 1, 8, 64, 512), each a `getSpace` on a fresh instance: throughput, p50 and p99 latency,
-//! the process's peak resident memory while they ran, and the largest linear memory one call's
-//! instance reached.
+//! the process's resident memory before and at its peak while they ran (what earlier lines left
+//! is in the first), and the largest linear memory one call's instance reached.
 
 use super::bench_report::{figures, micros, rss_bytes, Report};
 use qlik_harness::outbound::OutboundPolicy;
@@ -44,7 +44,7 @@ pub(super) async fn run(report: &mut Report, component: &Option<PathBuf>, calls:
         ..Default::default()
     })?);
     report.text(
-        "  scale: getSpace, N calls in flight through one harness    calls/s    p50 µs     p99 µs  peak RSS  guest mem",
+        "  scale: getSpace, N calls in flight through one harness    calls/s    p50 µs     p99 µs  RSS before → peak  guest mem",
     );
     let mut rows = Vec::new();
     for n in CONCURRENCY {
@@ -53,6 +53,7 @@ pub(super) async fn run(report: &mut Report, component: &Option<PathBuf>, calls:
         let failed = Arc::new(AtomicU64::new(0));
         harness.runtime().take_peak_guest_memory();
         let stop = Arc::new(AtomicBool::new(false));
+        let rss_before = rss_bytes();
         let sampler = rss_sampler(stop.clone());
         let started = Instant::now();
         let mut callers = tokio::task::JoinSet::new();
@@ -87,10 +88,11 @@ pub(super) async fn run(report: &mut Report, component: &Option<PathBuf>, calls:
         let guest = harness.runtime().take_peak_guest_memory();
         let mib = |bytes: u64| bytes as f64 / 1048576.0;
         report.text(&format!(
-            "    N = {n:<4} {total:>6} calls {:>30.0} {:>10.1} {:>10.1} {:>6.1} MiB {:>6.2} MiB",
+            "    N = {n:<4} {total:>6} calls {:>30.0} {:>10.1} {:>10.1} {:>6.1} → {:>6.1} MiB {:>6.2} MiB",
             per_second,
             micros(f.median),
             micros(f.p99),
+            mib(rss_before),
             mib(peak_rss),
             mib(guest as u64)
         ));
@@ -100,6 +102,7 @@ pub(super) async fn run(report: &mut Report, component: &Option<PathBuf>, calls:
             "callsPerSecond": per_second.round(),
             "p50Micros": micros(f.median).round(),
             "p99Micros": micros(f.p99).round(),
+            "rssBeforeMiB": (mib(rss_before) * 10.0).round() / 10.0,
             "peakRssMiB": (mib(peak_rss) * 10.0).round() / 10.0,
             "peakGuestMemoryMiB": (mib(guest as u64) * 100.0).round() / 100.0,
         }));
