@@ -478,6 +478,12 @@ impl Harness {
         ))
     }
 
+    /// Makes a call's store (WASI context, HTTP hooks, limits) and drops it, instantiating
+    /// nothing (for the benchmark: what instantiating costs beyond the store).
+    pub fn store_only(&self) {
+        drop(self.new_store());
+    }
+
     /// Instantiates the component once and drops it (for the benchmark).
     pub async fn instantiate_only(&self) -> anyhow::Result<()> {
         let mut store = self.new_store();

@@ -215,6 +215,14 @@ async fn cold_start(report: &mut Report, component: &Path, iterations: usize) ->
         let h = Harness::with_runtime(runtime, None, OutboundPolicy::default())?;
         let f = time(iterations, || h.instantiate_only()).await?;
         report.line(key, label, &f);
+        if key == "instantiate.pooling" {
+            let store = time(iterations, || async {
+                h.store_only();
+                Ok(())
+            })
+            .await?;
+            report.line("instantiate.storeOnly", "  of which the store and its WASI context alone", &store);
+        }
     }
     std::fs::remove_dir_all(&dir)?;
     Ok(())
