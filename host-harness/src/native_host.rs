@@ -31,6 +31,10 @@ impl NativeHost {
 
     async fn exchange(&self, request: &HttpRequest<'_>) -> Result<HttpResponse, SendError> {
         let mut builder = http::Request::builder().method(request.method.as_str()).uri(request.url);
+        // HTTP/1.1 needs `Host`; wasmtime sets it from the authority for the component's requests.
+        if let Some(authority) = request.url.parse::<http::Uri>().ok().and_then(|u| u.authority().cloned()) {
+            builder = builder.header(http::header::HOST, authority.as_str());
+        }
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }

@@ -93,3 +93,36 @@ async fn calls_at_once_each_take_a_connection_and_leave_them_pooled() {
     again.dedup();
     assert!(again.iter().all(|c| used.contains(c)), "{again:?} within {used:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_benchmarks_native_host_runs_the_same_logic_on_the_same_connections() {
+    let env = Env::new().await;
+    let ids = env.seed("spaces", 150).await;
+    let outbound = env.harness.outbound();
+    let mut used = Vec::new();
+    for (key, input, sent) in
+        [("getSpace", json!({"spaceId": ids[0]}), 1), ("listSpaces", json!({"fetchAll": true}), 2)]
+    {
+        env.clear_requests().await;
+        let through = env.ok(key, input.clone()).await;
+        let component = env.requests().await;
+        env.clear_requests().await;
+        let native = qlik_harness::native_host::run_action(outbound, key, &env.connection, &input).await.unwrap();
+        let natively = env.requests().await;
+        assert_eq!(native, through, "{key}: the same output natively");
+        assert_eq!((component.len(), natively.len()), (sent, sent), "{key}");
+        for (a, b) in component.iter().zip(&natively) {
+            assert_eq!((&a["method"], &a["path"], &a["query"]), (&b["method"], &b["path"], &b["query"]), "{key}");
+            assert_eq!(a["headers"]["host"], b["headers"]["host"], "{b}");
+        }
+        used.extend(connections(&component).into_iter().chain(connections(&natively)));
+    }
+    assert!(used.iter().all(|c| *c == used[0]), "one pooled connection for both: {used:?}");
+    // Its errors are the connector's, redacted.
+    let error = qlik_harness::native_host::run_action(outbound, "getSpace", &env.connection, &json!({}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("invalid-input error"), "{error}");
+    crate::support::env::assert_no_secret(&error, crate::support::env::SENTINEL_API_KEY);
+}
