@@ -168,56 +168,52 @@ impl Pages {
 /// A page's records as the tenant sent them.
 type RawRecords = Vec<Box<RawValue>>;
 
-/// A page body's fields, `data` left in its place as `[]`, and its records unparsed. Only the
-/// top level is taken apart: each record is checked JSON, kept as the tenant's own text.
+/// A page body's fields, `data` left in its place as `[]`, and its records unparsed, in one
+/// pass over the text: each record is checked JSON, kept as the tenant's own text.
 fn split_page(response: &crate::host::HttpResponse) -> Result<(Map<String, Value>, RawRecords)> {
-    let invalid = |e: serde_json::Error| {
+    let invalid = |e: &dyn std::fmt::Display| {
         ConnectorError::InvalidResponse(format!("the {} response is not valid JSON: {e}", response.status))
     };
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Err(no_data());
     }
     // Read as text: one JSON reader (over `str`) serves every raw-value parse in the component.
-    let text = std::str::from_utf8(&response.body).map_err(|e| {
-        ConnectorError::InvalidResponse(format!("the {} response is not valid JSON: {e}", response.status))
-    })?;
-    let fields = match serde_json::from_str::<TopLevel>(text) {
-        Ok(TopLevel(fields)) => fields,
-        // Well-formed JSON that is not an object.
-        Err(e) if e.classify() == serde_json::error::Category::Data => return Err(no_data()),
-        Err(e) => return Err(invalid(e)),
-    };
-    let mut body = Map::new();
-    let mut records = None;
-    for (key, raw) in fields {
-        if key == "data" {
-            records = Some(serde_json::from_str::<Vec<Box<RawValue>>>(raw.get()).map_err(|_| no_data())?);
-            body.insert(key, Value::Array(Vec::new()));
-        } else {
-            body.insert(key, serde_json::from_str(raw.get()).map_err(invalid)?);
-        }
+    let text = std::str::from_utf8(&response.body).map_err(|e| invalid(&e))?;
+    match serde_json::from_str::<PageParts>(text) {
+        Ok(PageParts { body, records: Some(records) }) => Ok((body, records)),
+        Ok(PageParts { records: None, .. }) => Err(no_data()),
+        // Well-formed JSON of another shape: not an object, or a `data` that is not an array.
+        Err(e) if e.classify() == serde_json::error::Category::Data => Err(no_data()),
+        Err(e) => Err(invalid(&e)),
     }
-    Ok((body, records.ok_or_else(no_data)?))
 }
 
-/// A JSON object's members in order, each value unparsed (a body that is not an object is
-/// refused by the caller as having no `data`).
-struct TopLevel(Vec<(String, Box<RawValue>)>);
+/// A page object: its members in order as values, except `data`, whose items stay raw.
+struct PageParts {
+    body: Map<String, Value>,
+    records: Option<RawRecords>,
+}
 
-impl<'de> serde::Deserialize<'de> for TopLevel {
+impl<'de> serde::Deserialize<'de> for PageParts {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         struct Members;
         impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = TopLevel;
+            type Value = PageParts;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<TopLevel, A::Error> {
-                let mut members = Vec::new();
-                while let Some(member) = map.next_entry::<String, Box<RawValue>>()? {
-                    members.push(member);
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<PageParts, A::Error> {
+                let mut parts = PageParts { body: Map::new(), records: None };
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "data" {
+                        parts.records = Some(map.next_value()?);
+                        parts.body.insert(key, Value::Array(Vec::new()));
+                    } else {
+                        let value = map.next_value()?;
+                        parts.body.insert(key, value);
+                    }
                 }
-                Ok(TopLevel(members))
+                Ok(parts)
             }
         }
         deserializer.deserialize_map(Members)
