@@ -94,6 +94,9 @@ pub struct ServeArgs {
     /// simulated tenant; the tenant host stays in the Host header.
     #[arg(long, value_name = "HOST:PORT", value_parser = qlik_harness::outbound::parse_route_to)]
     pub route_to: Option<http::uri::Authority>,
+    /// Cap on the first-byte timeout, in milliseconds.
+    #[arg(long)]
+    pub first_byte_timeout_ms: Option<u64>,
 }
 
 /// The text of an argument, or of the file it names with `@` (without a UTF-8 byte order mark,
@@ -261,7 +264,11 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<i32> {
 pub async fn serve(component: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<i32> {
     use qlik_harness::serve::{http_component_path, Server};
     let component = http_component_path(component.as_deref())?;
-    let outbound = OutboundPolicy { route_to: args.route_to, ..OutboundPolicy::allowing(args.allow_hosts) };
+    let outbound = OutboundPolicy {
+        route_to: args.route_to,
+        max_first_byte_timeout: args.first_byte_timeout_ms.map(Duration::from_millis),
+        ..OutboundPolicy::allowing(args.allow_hosts)
+    };
     let token = std::env::var(qlik_harness::serve::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty());
     let env = token.iter().map(|t| (qlik_harness::serve::TOKEN_VARIABLE.to_string(), t.clone())).collect();
     let harness = Harness::new(HarnessOptions {
