@@ -56,6 +56,9 @@ impl Server {
     pub async fn run(self, listener: TcpListener) -> anyhow::Result<()> {
         loop {
             let (stream, _) = listener.accept().await?;
+            // Without it a body written in several pieces waits for the client's delayed ACK
+            // (about 40 ms for the manifest).
+            stream.set_nodelay(true)?;
             let server = self.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| {
