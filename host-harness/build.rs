@@ -1,20 +1,26 @@
-//! Builds the component (`wasm32-wasip2`, release) with a nested cargo into its own target
-//! directory, the pattern of wasmtime's test-programs, and hands its path to the crate as
-//! `QLIK_COMPONENT_BUILT`. So `cargo test` alone builds everything.
+//! Builds the component and the HTTP adapter (`wasm32-wasip2`, release) with a nested cargo into
+//! their own target directory, the pattern of wasmtime's test-programs, composes them with
+//! `wac-graph` into `qlik_connector_http.wasm` (the adapter's imports of the connector's
+//! interfaces satisfied by the connector's exports), and hands the paths to the crate as
+//! `QLIK_COMPONENT_BUILT` and `QLIK_HTTP_COMPONENT_BUILT`. So `cargo test` alone builds everything.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
     let harness = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = harness.parent().unwrap().to_path_buf();
-    for watched in ["src", "wit", "tools", ".cargo", "Cargo.toml", "Cargo.lock"] {
+    for watched in ["src", "wit", "tools", ".cargo", "Cargo.toml", "Cargo.lock", "adapters/http"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=QLIK_SKIP_COMPONENT_BUILD");
     let target_dir = root.join("target").join("component");
-    let wasm = target_dir.join("wasm32-wasip2").join("release").join("qlik_connector.wasm");
+    let release = target_dir.join("wasm32-wasip2").join("release");
+    let wasm = release.join("qlik_connector.wasm");
+    let adapter = release.join("qlik_http_adapter.wasm");
+    let composed = release.join("qlik_connector_http.wasm");
     println!("cargo:rustc-env=QLIK_COMPONENT_BUILT={}", wasm.display());
+    println!("cargo:rustc-env=QLIK_HTTP_COMPONENT_BUILT={}", composed.display());
     if std::env::var_os("QLIK_SKIP_COMPONENT_BUILD").is_some() {
         return;
     }
@@ -22,7 +28,18 @@ fn main() {
     let mut command = Command::new(cargo);
     command
         .current_dir(&root)
-        .args(["build", "--release", "--locked", "--target", "wasm32-wasip2", "-p", "qlik-connector", "--lib"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            "qlik-connector",
+            "-p",
+            "qlik-http-adapter",
+            "--lib",
+        ])
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's settings are for the host target; keep them out of the nested build.
@@ -50,4 +67,20 @@ fn main() {
     let status = command.status().expect("running cargo to build the component");
     assert!(status.success(), "building the qlik-connector component failed");
     assert!(wasm.exists(), "the component was not produced at {}", wasm.display());
+    let bytes = compose(&wasm, &adapter).expect("composing the HTTP adapter with the connector");
+    std::fs::write(&composed, bytes).expect("writing qlik_connector_http.wasm");
+}
+
+/// The adapter with every one of its `qlik:connector/*` imports plugged by the connector's
+/// exports; the result imports what both import from the host (standard WASI only) and exports
+/// the adapter's `wasi:http/incoming-handler`. wac validates the encoded component.
+fn compose(connector: &Path, adapter: &Path) -> anyhow::Result<Vec<u8>> {
+    use wac_graph::{types::Package, CompositionGraph, EncodeOptions};
+    let mut graph = CompositionGraph::new();
+    let connector = Package::from_file("qlik:connector", None, connector, graph.types_mut())?;
+    let connector = graph.register_package(connector)?;
+    let adapter = Package::from_file("qlik:connector-http", None, adapter, graph.types_mut())?;
+    let adapter = graph.register_package(adapter)?;
+    wac_graph::plug(&mut graph, vec![connector], adapter)?;
+    Ok(graph.encode(EncodeOptions::default())?)
 }

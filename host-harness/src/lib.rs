@@ -1,8 +1,9 @@
 //! The qlik-connector harness: a wasmtime host that runs the component (`runtime`: a shareable
 //! compiled [`Runtime`] and a per-host [`Harness`]), its outbound HTTP policy (`outbound`), its
 //! `wasi:keyvalue` store (`kv`), JSON ↔ WIT values (`values`), call outcomes (`outcome`),
-//! `component.yaml` (`component_yaml`), and the simulated Qlik tenant (`sim`). The
-//! `qlik-harness` CLI, demo and benchmark are the binary's (`src/main.rs`, `src/bin_support/`).
+//! `component.yaml` (`component_yaml`), the HTTP server for the composed component (`serve`),
+//! and the simulated Qlik tenant (`sim`). The `qlik-harness` CLI, demo and benchmark are the
+//! binary's (`src/main.rs`, `src/bin_support/`).
 
 #![warn(missing_docs)]
 
@@ -14,6 +15,7 @@ pub mod outbound;
 pub mod outcome;
 pub mod pool;
 pub mod runtime;
+pub mod serve;
 pub mod sim;
 pub mod sim_client;
 pub mod values;

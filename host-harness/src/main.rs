@@ -38,6 +38,9 @@ enum Command {
     Call(cli::CallArgs),
     /// Serve the simulated Qlik tenant until interrupted; the first stdout line is {"url","apiKey",...}.
     Simulate(cli::SimulateArgs),
+    /// Serve the connector over HTTP (the composed qlik_connector_http.wasm) until interrupted;
+    /// the first stdout line is {"url"}. Set QLIK_CONNECTOR_TOKEN to require a bearer token.
+    Serve(cli::ServeArgs),
     /// Walk through a realistic flow against an in-process simulated tenant.
     Demo,
     /// Print component.yaml (generated from the component's manifest).
@@ -153,6 +156,7 @@ fn main() {
             Command::Exports => cli::exports(component).await,
             Command::Call(call) => cli::call(component, call).await,
             Command::Simulate(sim) => cli::simulate(sim).await,
+            Command::Serve(serve) => cli::serve(component, serve).await,
             Command::Demo => demo::run(component).await,
             Command::Manifest => cli::manifest(component).await,
             Command::Precompile { out } => cli::precompile(component, out),

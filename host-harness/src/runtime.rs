@@ -484,6 +484,17 @@ impl Harness {
         drop(self.new_store());
     }
 
+    /// A store for one incoming request of [`crate::serve`]: this harness's storage, outbound
+    /// path, environment and limits.
+    pub(crate) fn request_store(&self) -> Store<Ctx> {
+        self.new_store()
+    }
+
+    /// The pre-linked component every call and request instantiates.
+    pub(crate) fn instance_pre(&self) -> &InstancePre<Ctx> {
+        &self.runtime.pre
+    }
+
     /// Instantiates the component once and drops it (for the benchmark).
     pub async fn instantiate_only(&self) -> anyhow::Result<()> {
         let mut store = self.new_store();

@@ -77,6 +77,28 @@ pub struct SimulateArgs {
     pub seed: u64,
 }
 
+/// Arguments of `serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Directory for the component's storage (trigger state, cached tokens), shared by every
+    /// request.
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Another host the component may reach (besides Qlik Cloud hosts and loopback); repeatable.
+    #[arg(long = "allow-host")]
+    pub allow_hosts: Vec<String>,
+    /// Send every request to this HOST:PORT (or http://HOST:PORT) over plain http, e.g. a
+    /// simulated tenant; the tenant host stays in the Host header.
+    #[arg(long, value_name = "HOST:PORT", value_parser = qlik_harness::outbound::parse_route_to)]
+    pub route_to: Option<http::uri::Authority>,
+    /// Cap on the first-byte timeout, in milliseconds.
+    #[arg(long)]
+    pub first_byte_timeout_ms: Option<u64>,
+}
+
 /// The text of an argument, or of the file it names with `@` (without a UTF-8 byte order mark,
 /// which Windows editors write).
 pub fn read_arg(value: &str) -> anyhow::Result<String> {
@@ -234,6 +256,40 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<i32> {
     tokio::signal::ctrl_c().await?;
     handle.shutdown().await;
     Ok(0)
+}
+
+/// `serve`: serves the composed HTTP component on 127.0.0.1 until interrupted. The first stdout
+/// line is `{"url": ...}`. `QLIK_CONNECTOR_TOKEN`, when set, is passed to the component (which
+/// then asks every request for it) and never printed.
+pub async fn serve(component: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<i32> {
+    use qlik_harness::serve::{http_component_path, Server};
+    let component = http_component_path(component.as_deref())?;
+    let outbound = OutboundPolicy {
+        route_to: args.route_to,
+        max_first_byte_timeout: args.first_byte_timeout_ms.map(Duration::from_millis),
+        ..OutboundPolicy::allowing(args.allow_hosts)
+    };
+    let token = std::env::var(qlik_harness::serve::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty());
+    let env = token.iter().map(|t| (qlik_harness::serve::TOKEN_VARIABLE.to_string(), t.clone())).collect();
+    let harness = Harness::new(HarnessOptions {
+        component: Some(component),
+        state_dir: args.state_dir,
+        outbound,
+        component_env: env,
+        ..Default::default()
+    })?;
+    let server = Server::new(harness)?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await.context("binding the port")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    println!("{}", json!({ "url": url }));
+    use std::io::Write as _;
+    std::io::stdout().flush()?;
+    let secret = if token.is_some() { "with the shared secret" } else { "without a shared secret" };
+    eprintln!("Serving the connector at {url}/v1/ ({secret}). Ctrl-C stops it.");
+    tokio::select! {
+        result = server.run(listener) => result.map(|()| 0),
+        signal = tokio::signal::ctrl_c() => signal.map(|()| 0).map_err(Into::into),
+    }
 }
 
 /// `manifest`: prints component.yaml.

@@ -1,9 +1,10 @@
 //! The harness's integration tests, in one binary: the CLI contract (the built binary run as a
-//! child process) and the simulated tenant over raw HTTP.
+//! child process), `serve`'s HTTP contract, and the simulated tenant over raw HTTP.
 
 mod cli;
 mod embedding;
 mod limits;
+mod serve;
 mod sim_api;
 mod sim_data_files;
 mod sim_data_stores;
