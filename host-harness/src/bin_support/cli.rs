@@ -44,19 +44,8 @@ pub struct CallArgs {
     /// Input JSON object, or @file.
     #[arg(long, default_value = "{}")]
     pub input: String,
-    /// Directory for the component's storage (trigger state, cached tokens).
-    #[arg(long)]
-    pub state_dir: Option<PathBuf>,
-    /// Another host the component may reach (besides Qlik Cloud hosts and loopback); repeatable.
-    #[arg(long = "allow-host")]
-    pub allow_hosts: Vec<String>,
-    /// Send every request to this HOST:PORT (or http://HOST:PORT) over plain http, e.g. a
-    /// simulated tenant; the tenant host stays in the Host header.
-    #[arg(long, value_name = "HOST:PORT", value_parser = qlik_harness::outbound::parse_route_to)]
-    pub route_to: Option<http::uri::Authority>,
-    /// Cap on the first-byte timeout, in milliseconds.
-    #[arg(long)]
-    pub first_byte_timeout_ms: Option<u64>,
+    #[command(flatten)]
+    pub host: HostArgs,
     /// With a trigger's key: acknowledge this poll (its `pollId`, input `acknowledge`) instead
     /// of polling; prints null.
     #[arg(long, value_name = "POLL_ID")]
@@ -83,8 +72,15 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Directory for the component's storage (trigger state, cached tokens), shared by every
-    /// request.
+    /// Storage (shared by every request) and the outbound policy.
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+/// What `call` and `serve` share: the component's storage and its outbound policy.
+#[derive(clap::Args)]
+pub struct HostArgs {
+    /// Directory for the component's storage (trigger state, cached tokens).
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
     /// Another host the component may reach (besides Qlik Cloud hosts and loopback); repeatable.
@@ -97,6 +93,17 @@ pub struct ServeArgs {
     /// Cap on the first-byte timeout, in milliseconds.
     #[arg(long)]
     pub first_byte_timeout_ms: Option<u64>,
+}
+
+impl HostArgs {
+    /// The outbound policy: the default hosts, `--allow-host` and `extra`, routing and the cap.
+    fn policy(&self, extra: impl IntoIterator<Item = String>) -> OutboundPolicy {
+        OutboundPolicy {
+            route_to: self.route_to.clone(),
+            max_first_byte_timeout: self.first_byte_timeout_ms.map(Duration::from_millis),
+            ..OutboundPolicy::allowing(self.allow_hosts.iter().cloned().chain(extra))
+        }
+    }
 }
 
 /// The text of an argument, or of the file it names with `@` (without a UTF-8 byte order mark,
@@ -149,11 +156,7 @@ fn call_policy(args: &CallArgs, connection: &Value) -> OutboundPolicy {
         .into_iter()
         .filter_map(|key| connection[key].as_str().map(qlik_connector::tenant::normalize_tenant)?.ok())
         .map(|base| base.host);
-    OutboundPolicy {
-        route_to: args.route_to.clone(),
-        max_first_byte_timeout: args.first_byte_timeout_ms.map(Duration::from_millis),
-        ..OutboundPolicy::allowing(args.allow_hosts.iter().cloned().chain(tenant_hosts))
-    }
+    args.host.policy(tenant_hosts)
 }
 
 /// The export key or WIT name nearest to `typed` (at most 2 edits, case ignored), if any.
@@ -196,7 +199,7 @@ pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<
     }
     qlik_harness::values::connection(&connection).map_err(|e| usage(format!("--connection: {e}")))?;
     let policy = call_policy(&args, &connection);
-    let harness = harness(component, args.state_dir.clone(), policy).await?;
+    let harness = harness(component, args.host.state_dir.clone(), policy).await?;
     if harness.find_export(&args.key).await.is_err() {
         // The key is not repeated: a misplaced argument there may be a connection or a key.
         let suggestion = closest_export(harness.runtime().manifest().await?, &args.key)
@@ -264,16 +267,12 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<i32> {
 pub async fn serve(component: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<i32> {
     use qlik_harness::serve::{http_component_path, Server};
     let component = http_component_path(component.as_deref())?;
-    let outbound = OutboundPolicy {
-        route_to: args.route_to,
-        max_first_byte_timeout: args.first_byte_timeout_ms.map(Duration::from_millis),
-        ..OutboundPolicy::allowing(args.allow_hosts)
-    };
+    let outbound = args.host.policy([]);
     let token = std::env::var(qlik_harness::serve::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty());
     let env = token.iter().map(|t| (qlik_harness::serve::TOKEN_VARIABLE.to_string(), t.clone())).collect();
     let harness = Harness::new(HarnessOptions {
         component: Some(component),
-        state_dir: args.state_dir,
+        state_dir: args.host.state_dir,
         outbound,
         component_env: env,
         ..Default::default()
