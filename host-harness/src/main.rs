@@ -6,6 +6,7 @@
 
 mod bin_support {
     pub mod bench;
+    pub mod bench_floor;
     pub mod bench_report;
     pub mod bench_scale;
     pub mod bench_trigger;

@@ -162,6 +162,10 @@ fn engine_config(cache_dir: Option<&Path>, pooling: bool) -> anyhow::Result<Conf
     let mut config = Config::new();
     config.wasm_component_model(true);
     limits::configure(&mut config, pooling);
+    // For profiling only: `perf` then names the guest's functions (from /tmp/perf-PID.map).
+    if std::env::var_os("QLIK_HARNESS_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let cache_dir = cache_dir.map_or_else(|| std::env::temp_dir().join("qlik-harness-cache"), Path::to_path_buf);
     let mut cache_config = CacheConfig::new();
     cache_config.with_directory(cache_dir);
@@ -277,6 +281,27 @@ impl Runtime {
         }
         out.sort();
         out
+    }
+
+    /// How many functions the component imports (from every imported interface) and exports:
+    /// what instantiating it costs in proportion to (the benchmark's floor line).
+    pub fn function_counts(&self) -> (usize, usize) {
+        let count = |items: &mut dyn Iterator<Item = ComponentItem>| {
+            items
+                .map(|item| match item {
+                    ComponentItem::ComponentInstance(instance) => instance
+                        .exports(&self.engine)
+                        .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
+                        .count(),
+                    ComponentItem::ComponentFunc(_) => 1,
+                    _ => 0,
+                })
+                .sum()
+        };
+        let ty = self.component.component_type();
+        let imports = count(&mut ty.imports(&self.engine).map(|(_, item)| item.ty));
+        let exports = count(&mut ty.exports(&self.engine).map(|(_, item)| item.ty));
+        (imports, exports)
     }
 
     /// The function `interface.function` (short interface name) of the component.

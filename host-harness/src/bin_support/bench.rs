@@ -222,6 +222,7 @@ async fn cold_start(report: &mut Report, component: &Path, iterations: usize) ->
             })
             .await?;
             report.line("instantiate.storeOnly", "  of which the store and its WASI context alone", &store);
+            super::bench_floor::run(report, h.runtime(), &dir, iterations).await?;
         }
     }
     std::fs::remove_dir_all(&dir)?;
