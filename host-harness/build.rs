@@ -41,7 +41,9 @@ fn main() {
             "--lib",
         ])
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(&target_dir)
+        // Every crate of the component for size (the release profile's 3 is the host's).
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z");
     // The outer build's settings are for the host target; keep them out of the nested build.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",

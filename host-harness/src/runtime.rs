@@ -58,7 +58,7 @@ fn existing(path: PathBuf) -> anyhow::Result<PathBuf> {
         Ok(path)
     } else {
         bail!(
-            "no component at {}: build it with `cargo build --release --target wasm32-wasip2` (or `cargo build -p qlik-harness`), or pass --component",
+            "no component at {}: build it with `cargo build -p qlik-harness` (its build script builds the component), or pass --component",
             path.display()
         )
     }
