@@ -1,0 +1,821 @@
+// The studio page: renders the component's manifest (GET /api/manifest) the way a flow builder
+// does and runs each export through the component (POST /api/run, /api/data-source, /api/ack).
+// Nothing about the connector is known here beyond what the manifest says.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+const studio = {
+  manifest: null,
+  connection: null,
+  exports: [], // {key, kind, group, entry}
+  selected: null,
+  polling: null,
+  polls: [],
+  // Round trips of Runs measured in the page next to the call's own time on the server.
+  bench: [],
+};
+window.studio = studio;
+
+// ---------------------------------------------------------------- HTTP
+
+async function api(path, body) {
+  const init = body === undefined ? {} : {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  };
+  const response = await fetch(path, init);
+  const data = await response.json();
+  if (!response.ok) throw new Error(data?.error?.message ?? `HTTP ${response.status}`);
+  return data;
+}
+
+// ---------------------------------------------------------------- DOM helpers
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name === "text") node.textContent = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (value === true) node.setAttribute(name, "");
+    else node.setAttribute(name, value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function debounce(fn, ms) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+// Inline code in manifest comments (`like this`) as <code>.
+function richText(text) {
+  const parts = String(text ?? "").split(/`([^`]+)`/);
+  return parts.map((part, i) => (i % 2 ? el("code", { text: part }) : part));
+}
+
+// ---------------------------------------------------------------- grouping
+
+// The manifest carries no resource field. Groups come from manifest data only: the trigger
+// group is the entry's `interface`; every other entry joins the resource of the data source
+// whose noun (its label without the verb: "Select Space" -> "Space") its label names first;
+// else the noun after its verb, when at least two exports share it ("Get Reload", "List
+// Reloads"); else "Other".
+function groupExports(manifest) {
+  const words = (label) => String(label).split(/\s+/).filter(Boolean);
+  const squash = (text) => text.toLowerCase().replace(/[^a-z]/g, "");
+  const nouns = (manifest.dataSources ?? []).map((ds) => words(ds.label).slice(1).join(" ")).filter(Boolean);
+  const dataSourceNoun = (label) => {
+    const rest = words(label).slice(1);
+    for (let start = 0; start < rest.length; start++) {
+      const tail = squash(rest.slice(start).join(""));
+      const found = nouns.filter((noun) => tail.startsWith(squash(noun))).sort((a, b) => b.length - a.length)[0];
+      if (found) return found;
+    }
+    return null;
+  };
+  const singular = (word) => (word && word.length > 3 && word.endsWith("s") ? word.slice(0, -1) : word);
+  const entries = [];
+  for (const [list, kind] of [["actions", "action"], ["dataSources", "data source"], ["triggers", "trigger"]]) {
+    for (const entry of manifest[list] ?? []) entries.push({ key: entry.key, kind, entry });
+  }
+  const fallback = new Map();
+  for (const item of entries) {
+    item.noun = item.kind === "trigger" ? null : dataSourceNoun(item.entry.label);
+    if (!item.noun && item.kind !== "trigger") {
+      item.verbNoun = singular(words(item.entry.label)[1]);
+      if (item.verbNoun) fallback.set(item.verbNoun, (fallback.get(item.verbNoun) ?? 0) + 1);
+    }
+  }
+  for (const item of entries) {
+    if (item.kind === "trigger") item.group = "Triggers";
+    else if (item.noun) item.group = item.noun;
+    else if (item.verbNoun && fallback.get(item.verbNoun) >= 2) item.group = item.verbNoun;
+    else item.group = "Other";
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------- export list
+
+function renderList() {
+  const query = $("export-search").value.trim().toLowerCase();
+  const list = $("export-list");
+  list.replaceChildren();
+  const groups = new Map();
+  for (const item of studio.exports) {
+    const haystack = [item.key, item.entry.label, item.entry.description, item.group, item.kind].join(" ").toLowerCase();
+    if (query && !query.split(/\s+/).every((word) => haystack.includes(word))) continue;
+    if (!groups.has(item.group)) groups.set(item.group, []);
+    groups.get(item.group).push(item);
+  }
+  // Groups in manifest order, "Other" and the trigger last.
+  const order = [...groups.keys()].sort((a, b) => rank(a) - rank(b));
+  let shown = 0;
+  for (const group of order) {
+    const items = groups.get(group);
+    shown += items.length;
+    list.append(el("div", { class: "group" },
+      el("div", { class: "group-title" }, group, el("span", { class: "group-count", text: items.length })),
+      items.map((item) => el("button", {
+        type: "button",
+        class: "export-item" + (studio.selected?.key === item.key ? " selected" : ""),
+        "data-key": item.key,
+        title: item.entry.description,
+        onclick: () => select(item.key),
+      }, el("span", { class: "export-label", text: item.entry.label }),
+         el("span", { class: `badge ${item.kind.replace(" ", "-")}`, text: item.kind })))));
+  }
+  if (!shown) list.append(el("p", { class: "muted pad", text: "Nothing matches." }));
+  $("export-count").textContent = `${shown} of ${studio.exports.length} exports`;
+}
+
+function rank(group) {
+  if (group === "Triggers") return 1e6 + 1;
+  if (group === "Other") return 1e6;
+  return studio.exports.findIndex((item) => item.group === group);
+}
+
+// ---------------------------------------------------------------- the form
+
+const forms = new Map(); // key -> last values typed, kept while switching exports
+
+function select(key, { push = true } = {}) {
+  const item = studio.exports.find((e) => e.key === key);
+  if (!item) return;
+  stopPolling();
+  if (studio.selected) forms.set(studio.selected.key, readValues());
+  studio.selected = item;
+  studio.polls = [];
+  if (push && location.hash !== `#${key}`) history.replaceState(null, "", `#${key}`);
+  $("empty-state").hidden = true;
+  $("export-view").hidden = false;
+  $("export-title").textContent = item.entry.label;
+  $("export-description").replaceChildren(...richText(item.entry.description));
+  $("export-group").textContent = item.group;
+  $("export-kind").textContent = item.kind;
+  $("export-key").textContent = item.key;
+  const trigger = item.kind === "trigger";
+  $("form-actions").hidden = trigger;
+  $("trigger-actions").hidden = !trigger;
+  $("trigger-card").hidden = !trigger;
+  $("state-card").hidden = !trigger;
+  $("output-title").textContent = trigger ? "Last poll" : item.kind === "data source" ? "Items" : "Output";
+  $("run-button").textContent = item.kind === "data source" ? "Load items" : "Run";
+  $("polls").replaceChildren(el("p", { class: "muted", text: "No poll yet. The first poll stores a watermark and reports nothing." }));
+  $("poll-count").textContent = "";
+  $("output").replaceChildren(el("p", { class: "muted", text: "Run the export to see its output." }));
+  $("requests").replaceChildren(el("p", { class: "muted", text: "The requests of the last run appear here." }));
+  $("requests-hint").textContent = "";
+  $("run-status").textContent = "";
+  $("poll-status").textContent = "";
+  renderFields(item, forms.get(key));
+  renderList();
+  updateCommand();
+  if (trigger) refreshState();
+}
+
+function renderFields(item, saved) {
+  const inputs = item.entry.inputs ?? [];
+  const fields = $("fields");
+  fields.replaceChildren();
+  if (!inputs.length) fields.append(el("p", { class: "muted", text: "This export takes no inputs." }));
+  for (const input of inputs) fields.append(field(input, saved?.[input.key]));
+  const required = inputs.filter((i) => i.required).length;
+  $("required-hint").textContent = required ? `${required} required` : "";
+}
+
+// One labelled control for a manifest input; `value` restores what was typed before.
+function field(input, value, { secretSet = false } = {}) {
+  const id = `in-${input.key}`;
+  const control = controlFor(input, id, value, secretSet);
+  const range = rangeText(input);
+  const wrap = el("div", { class: `field type-${input.type}`, "data-input": input.key },
+    el("label", { for: id, class: "field-label" },
+      el("span", { text: input.label ?? input.key }),
+      input.required ? el("span", { class: "required", title: "required", text: "*" }) : null,
+      el("span", { class: "field-key", text: input.key }),
+      el("span", { class: "field-type", text: input.type + (input.dataSource ? ` · ${input.dataSource}` : "") })),
+    control.node,
+    input.comments || range ? el("div", { class: "help" }, ...richText(input.comments), range ? el("span", { class: "range", text: range }) : null) : null,
+    el("div", { class: "field-error", role: "alert" }));
+  wrap.read = control.read;
+  return wrap;
+}
+
+function rangeText(input) {
+  const min = input.minimum, max = input.maximum;
+  if (min === undefined && max === undefined) return "";
+  if (min !== undefined && max !== undefined) return ` ${min}–${max}`;
+  return min !== undefined ? ` ≥ ${min}` : ` ≤ ${max}`;
+}
+
+function exampleText(example) {
+  if (example === undefined || example === null) return undefined;
+  return typeof example === "string" ? example : JSON.stringify(example);
+}
+
+// A control by type: {node, read} where read() gives the value to send (undefined = absent).
+function controlFor(input, id, saved, secretSet) {
+  const initial = saved !== undefined ? saved : input.default;
+  const placeholder = exampleText(input.example);
+  if (input.dataSource) return dataSourceControl(input, id, initial);
+  switch (input.type) {
+    case "password": {
+      const node = el("input", {
+        id, name: input.key, type: "password", autocomplete: "off",
+        placeholder: secretSet ? "•••••••• saved · leave empty to keep" : (placeholder ?? ""),
+      });
+      return { node, read: () => node.value || undefined };
+    }
+    case "integer": {
+      const node = el("input", {
+        id, name: input.key, type: "number", step: 1, inputmode: "numeric",
+        min: input.minimum, max: input.maximum, placeholder: placeholder ?? "",
+      });
+      if (initial !== undefined && initial !== null) node.value = initial;
+      return { node, read: () => (node.value === "" ? (node.validity.badInput ? "not a number" : undefined) : Number(node.value)) };
+    }
+    case "boolean": {
+      const box = el("input", { id, name: input.key, type: "checkbox", role: "switch" });
+      box.checked = initial === true || initial === "true";
+      let touched = saved !== undefined;
+      box.addEventListener("change", () => { touched = true; });
+      const node = el("label", { class: "toggle" }, box, el("span", { class: "track" }),
+        el("span", { class: "toggle-text", text: box.checked ? "On" : "Off" }));
+      box.addEventListener("change", () => { node.querySelector(".toggle-text").textContent = box.checked ? "On" : "Off"; });
+      // Sent when it has a default or was switched; otherwise the input stays absent.
+      return { node, read: () => (touched || input.default !== undefined ? box.checked : undefined) };
+    }
+    case "picklist": {
+      const node = el("select", { id, name: input.key },
+        input.required && initial !== undefined ? null : el("option", { value: "", text: "— none —" }),
+        (input.options ?? []).map((option) => el("option", { value: option, text: option })));
+      if (initial !== undefined) node.value = initial;
+      return { node, read: () => node.value || undefined };
+    }
+    case "code": return codeControl(input, id, initial, placeholder);
+    case "valuelist": return listControl(input, id, initial, placeholder, false);
+    case "keyvaluelist": return listControl(input, id, initial, placeholder, true);
+    default: {
+      const node = el("input", { id, name: input.key, type: "text", autocomplete: "off", placeholder: placeholder ?? "" });
+      if (initial !== undefined && initial !== null) node.value = typeof initial === "string" ? initial : JSON.stringify(initial);
+      return { node, read: () => node.value || undefined };
+    }
+  }
+}
+
+// A JSON editor: says where the JSON is invalid as it is typed. Valid JSON is sent parsed;
+// invalid text is sent as it is, so the component names the input.
+function codeControl(input, id, initial, placeholder) {
+  const area = el("textarea", { id, name: input.key, rows: 5, spellcheck: "false", class: "code", placeholder: placeholder ?? "{ }" });
+  if (initial !== undefined && initial !== null) area.value = typeof initial === "string" ? initial : JSON.stringify(initial, null, 2);
+  const status = el("div", { class: "json-status" });
+  const check = () => {
+    const text = area.value.trim();
+    area.classList.remove("json-bad");
+    status.className = "json-status";
+    if (!text) { status.textContent = ""; return; }
+    try {
+      JSON.parse(text);
+      status.textContent = "✓ valid JSON";
+      status.classList.add("ok");
+    } catch (error) {
+      status.textContent = `✗ ${jsonErrorText(area.value, error)}`;
+      status.classList.add("bad");
+      area.classList.add("json-bad");
+    }
+  };
+  area.addEventListener("input", check);
+  check();
+  const node = el("div", { class: "code-wrap" }, area, status);
+  return {
+    node,
+    read: () => {
+      const text = area.value.trim();
+      if (!text) return undefined;
+      try { return JSON.parse(text); } catch { return area.value; }
+    },
+  };
+}
+
+// "line L, column C: message" from a JSON.parse error (V8 names a position).
+function jsonErrorText(text, error) {
+  const message = String(error.message);
+  const at = message.match(/position (\d+)/);
+  const lineCol = message.match(/line (\d+) column (\d+)/);
+  let line, column;
+  if (lineCol) [line, column] = [Number(lineCol[1]), Number(lineCol[2])];
+  else if (at) {
+    const before = text.slice(0, Number(at[1]));
+    line = before.split("\n").length;
+    column = before.length - before.lastIndexOf("\n");
+  } else {
+    line = text.split("\n").length;
+    column = text.length - text.lastIndexOf("\n");
+  }
+  const reason = message.replace(/^JSON\.parse: /, "").replace(/ in JSON at position \d+.*$/, "").replace(/\s*\(line \d+ column \d+\)$/, "");
+  return `invalid JSON at line ${line}, column ${column}: ${reason}`;
+}
+
+// A value list (one text per row) or a key-value list (key and value per row).
+function listControl(input, id, initial, placeholder, pairs) {
+  const rows = el("div", { class: "rows" });
+  const addRow = (value) => {
+    const remove = el("button", { type: "button", class: "icon", title: "Remove", "aria-label": "Remove", text: "×" });
+    const row = pairs
+      ? el("div", { class: "row" },
+          el("input", { type: "text", class: "kv-key", placeholder: "key", value: value?.key ?? "", "aria-label": `${input.key} key` }),
+          el("input", { type: "text", class: "kv-value", placeholder: "value", value: value?.value ?? "", "aria-label": `${input.key} value` }),
+          remove)
+      : el("div", { class: "row" },
+          el("input", { type: "text", class: "vl-value", placeholder: placeholder ?? "value", value: value ?? "", "aria-label": input.key }),
+          remove);
+    remove.addEventListener("click", () => { row.remove(); updateCommand(); });
+    rows.append(row);
+  };
+  const values = Array.isArray(initial) ? initial
+    : pairs && initial && typeof initial === "object" ? Object.entries(initial).map(([key, value]) => ({ key, value }))
+    : initial !== undefined && initial !== null ? [initial] : [];
+  values.forEach(addRow);
+  if (!values.length) addRow();
+  const add = el("button", { type: "button", class: "small add", text: pairs ? "+ Add pair" : "+ Add value", onclick: () => { addRow(); } });
+  const node = el("div", { class: "list-control", id, "data-name": input.key }, rows, add);
+  return {
+    node,
+    read: () => {
+      if (pairs) {
+        const items = [...rows.querySelectorAll(".row")]
+          .map((row) => ({ key: row.querySelector(".kv-key").value, value: row.querySelector(".kv-value").value }))
+          .filter((pair) => pair.key !== "" || pair.value !== "");
+        return items.length ? items : undefined;
+      }
+      const items = [...rows.querySelectorAll(".vl-value")].map((i) => i.value).filter((v) => v !== "");
+      return items.length ? items : undefined;
+    },
+  };
+}
+
+// An input bound to a data source: a dropdown loaded live by calling the data source through
+// the component, with its `search`, as a flow builder does. Value lists get a multi-select.
+function dataSourceControl(input, id, initial) {
+  const multiple = input.type === "valuelist";
+  const selectNode = el("select", { id, name: input.key, multiple, "data-source": input.dataSource, size: multiple ? 5 : undefined });
+  const search = el("input", { type: "search", class: "ds-search", placeholder: `Search (${input.dataSource})`, "aria-label": `Search ${input.label}` });
+  const status = el("span", { class: "ds-status" });
+  const reload = el("button", { type: "button", class: "icon", title: "Reload", "aria-label": "Reload", text: "↻" });
+  const wanted = new Set(multiple ? (Array.isArray(initial) ? initial : initial ? [initial] : []) : initial ? [initial] : []);
+  const load = async () => {
+    status.textContent = "loading…";
+    status.className = "ds-status";
+    const keep = new Set([...selectNode.selectedOptions].map((o) => o.value).filter(Boolean).concat([...wanted]));
+    try {
+      const input_ = search.value.trim() ? { search: search.value.trim() } : {};
+      const answer = await api("/api/data-source", { key: input.dataSource, input: input_ });
+      if (answer.outcome.error) throw new Error(describeError(answer.outcome.error));
+      const items = answer.outcome.ok ?? [];
+      const options = items.map((item) => el("option", { value: item.key, title: item.key, text: item.label }));
+      if (!multiple) options.unshift(el("option", { value: "", text: items.length ? "— select —" : "— no items —" }));
+      selectNode.replaceChildren(...options);
+      for (const option of selectNode.options) if (keep.has(option.value)) option.selected = true;
+      status.textContent = `${items.length} item${items.length === 1 ? "" : "s"} · ${answer.callMs.toFixed(0)} ms`;
+      selectNode.dispatchEvent(new Event("loaded"));
+    } catch (error) {
+      selectNode.replaceChildren(el("option", { value: "", text: "— could not load —" }));
+      status.textContent = `could not load: ${error.message}`;
+      status.className = "ds-status bad";
+    }
+  };
+  search.addEventListener("input", debounce(load, 250));
+  reload.addEventListener("click", load);
+  selectNode.addEventListener("change", () => { wanted.clear(); updateCommand(); });
+  queueMicrotask(load);
+  const node = el("div", { class: "ds-control" }, el("div", { class: "ds-bar" }, search, reload, status), selectNode);
+  return {
+    node,
+    read: () => {
+      const chosen = [...selectNode.selectedOptions].map((o) => o.value).filter(Boolean);
+      if (!chosen.length && wanted.size) return multiple ? [...wanted] : [...wanted][0];
+      return multiple ? (chosen.length ? chosen : undefined) : (chosen[0] || undefined);
+    },
+  };
+}
+
+function readValues() {
+  const values = {};
+  for (const wrap of $("fields").querySelectorAll(".field")) {
+    const value = wrap.read();
+    if (value !== undefined) values[wrap.dataset.input] = value;
+  }
+  return values;
+}
+
+// ---------------------------------------------------------------- running
+
+function clearErrors() {
+  for (const wrap of document.querySelectorAll("#fields .field.invalid")) {
+    wrap.classList.remove("invalid");
+    wrap.querySelector(".field-error").textContent = "";
+  }
+}
+
+function describeError(error) {
+  if (error.kind === "invalid-input") return `${error.input}: ${error.message}`;
+  if (["timeout", "transport", "invalid-response"].includes(error.kind)) return error.message ?? error.kind;
+  return [error.status, error.code, error.title, error.detail && `(${error.detail})`].filter(Boolean).join(" ");
+}
+
+async function runSelected() {
+  const item = studio.selected;
+  if (!item) return;
+  clearErrors();
+  const input = readValues();
+  const route = item.kind === "data source" ? "/api/data-source" : "/api/run";
+  $("run-button").disabled = true;
+  $("run-status").textContent = "Running…";
+  $("run-status").className = "run-status";
+  const started = performance.now();
+  try {
+    const answer = await api(route, { key: item.key, input });
+    const roundTripMs = performance.now() - started;
+    studio.bench.push({ key: item.key, roundTripMs, callMs: answer.callMs, serverMs: answer.serverMs });
+    showAnswer(item, answer, roundTripMs);
+  } catch (error) {
+    $("run-status").textContent = error.message;
+    $("run-status").className = "run-status bad";
+  } finally {
+    $("run-button").disabled = false;
+  }
+}
+
+function showAnswer(item, answer, roundTripMs) {
+  const { outcome } = answer;
+  const timing = `${answer.callMs.toFixed(1)} ms in the component call · ${roundTripMs.toFixed(1)} ms in the page`;
+  if (outcome.error) {
+    $("run-status").replaceChildren(el("span", { class: "pill bad", text: outcome.error.kind }), ` ${timing}`);
+    $("output").replaceChildren(errorView(outcome.error));
+    highlight(outcome.error);
+  } else {
+    $("run-status").replaceChildren(el("span", { class: "pill ok", text: "ok" }), ` ${timing}`);
+    $("output").replaceChildren(jsonTree(outcome.ok));
+  }
+  $("output").dataset.json = JSON.stringify(outcome.ok ?? outcome.error, null, 2);
+  showRequests(answer.requests);
+}
+
+function errorView(error) {
+  const rows = Object.entries(error).filter(([key]) => key !== "kind");
+  return el("div", { class: "error-view", "data-kind": error.kind },
+    el("div", { class: "error-title" }, el("span", { class: "pill bad", text: error.kind }), " ", describeError(error)),
+    el("dl", {}, rows.map(([key, value]) => [el("dt", { text: key }), el("dd", { text: typeof value === "string" ? value : JSON.stringify(value) })])));
+}
+
+function highlight(error) {
+  if (error.kind !== "invalid-input" || !error.input) return;
+  const wrap = document.querySelector(`#fields .field[data-input="${CSS.escape(error.input)}"]`);
+  if (!wrap) return;
+  wrap.classList.add("invalid");
+  wrap.querySelector(".field-error").textContent = error.message;
+  wrap.scrollIntoView({ block: "center" });
+  wrap.querySelector("input, select, textarea")?.focus({ preventScroll: true });
+}
+
+function showRequests(requests) {
+  const box = $("requests");
+  if (requests === null || requests === undefined) {
+    box.replaceChildren(el("p", { class: "muted", text: "The tenant's request log is shown for a simulated tenant." }));
+    $("requests-hint").textContent = "";
+    return;
+  }
+  $("requests-hint").textContent = `${requests.length} request${requests.length === 1 ? "" : "s"} this run`;
+  if (!requests.length) {
+    box.replaceChildren(el("p", { class: "muted no-requests", text: "No request reached the tenant." }));
+    return;
+  }
+  box.replaceChildren(el("table", { class: "requests" },
+    el("thead", {}, el("tr", {}, el("th", { text: "Method" }), el("th", { text: "Path" }), el("th", { text: "Status" }), el("th", { class: "num", text: "Time" }))),
+    el("tbody", {}, requests.map((r) => el("tr", {},
+      el("td", {}, el("span", { class: `method m-${String(r.method).toLowerCase()}`, text: r.method })),
+      el("td", { class: "path", title: r.query ? `${r.path}?${r.query}` : r.path }, r.path, r.query ? el("span", { class: "query", text: `?${r.query}` }) : null),
+      el("td", {}, el("span", { class: `status s${String(r.status)[0]}`, text: r.status })),
+      el("td", { class: "num", text: r.ms === null || r.ms === undefined ? "" : `${r.ms.toFixed(1)} ms` }))))));
+}
+
+// ---------------------------------------------------------------- the trigger
+
+async function pollOnce() {
+  const item = studio.selected;
+  if (item?.kind !== "trigger") return;
+  clearErrors();
+  const input = readValues();
+  $("poll-now").disabled = true;
+  const started = performance.now();
+  try {
+    const answer = await api("/api/run", { key: item.key, input });
+    const roundTripMs = performance.now() - started;
+    studio.bench.push({ key: item.key, roundTripMs, callMs: answer.callMs, serverMs: answer.serverMs });
+    studio.polls.push({ at: new Date(), answer, input });
+    renderPolls();
+    showState(answer.state, input);
+    const timing = `${answer.callMs.toFixed(1)} ms in the component call`;
+    if (answer.outcome.error) {
+      $("poll-status").replaceChildren(el("span", { class: "pill bad", text: answer.outcome.error.kind }), ` ${timing}`);
+      $("output").replaceChildren(errorView(answer.outcome.error));
+      highlight(answer.outcome.error);
+    } else {
+      $("poll-status").replaceChildren(el("span", { class: "pill ok", text: "ok" }), ` ${timing}`);
+      $("output").replaceChildren(jsonTree(answer.outcome.ok, 1));
+    }
+    $("output").dataset.json = JSON.stringify(answer.outcome.ok ?? answer.outcome.error, null, 2);
+    showRequests(answer.requests);
+  } catch (error) {
+    $("poll-status").textContent = error.message;
+  } finally {
+    $("poll-now").disabled = false;
+  }
+}
+
+function renderPolls() {
+  const box = $("polls");
+  box.replaceChildren();
+  $("poll-count").textContent = `${studio.polls.length} poll${studio.polls.length === 1 ? "" : "s"}`;
+  [...studio.polls].reverse().forEach((poll, index) => {
+    const number = studio.polls.length - index;
+    const result = poll.answer.outcome.ok;
+    const head = el("div", { class: "poll-head" },
+      el("span", { class: "poll-number", text: `#${number}` }),
+      el("span", { class: "poll-time", text: poll.at.toLocaleTimeString() }));
+    if (!result) {
+      head.append(el("span", { class: "pill bad", text: poll.answer.outcome.error.kind }));
+      box.append(el("div", { class: "poll" }, head));
+      return;
+    }
+    const created = result.created ?? [], updated = result.updated ?? [];
+    head.append(
+      el("span", { class: "pill created", text: `${created.length} created` }),
+      el("span", { class: "pill updated", text: `${updated.length} updated` }),
+      result.polledNoChanges ? el("span", { class: "muted", text: "no changes" }) : null,
+      result.skipped ? el("span", { class: "pill bad", text: `${result.skipped} skipped` }) : null,
+      result.pollId ? el("button", { type: "button", class: "small", text: "Acknowledge", onclick: (e) => acknowledge(poll, e.target) }) : null);
+    const changes = [...created.map((c) => ["created", c]), ...updated.map((c) => ["updated", c])];
+    box.append(el("div", { class: "poll", "data-poll": number }, head,
+      changes.length ? el("ul", { class: "changes" }, changes.map(([kind, change]) => el("li", { class: `change ${kind}` },
+        el("span", { class: `pill ${kind}`, text: kind }),
+        el("span", { class: "change-name", text: recordName(change.record) }),
+        el("code", { class: "dedupe", text: change.dedupeKey })))) : null));
+  });
+}
+
+function recordName(record) {
+  if (!record || typeof record !== "object") return String(record);
+  return record.name ?? record.technicalName ?? record.email ?? record.id ?? JSON.stringify(record).slice(0, 60);
+}
+
+async function acknowledge(poll, button) {
+  button.disabled = true;
+  try {
+    const answer = await api("/api/ack", { key: studio.selected.key, input: poll.input, pollId: poll.answer.outcome.ok.pollId });
+    button.textContent = answer.outcome.error ? `ack failed: ${answer.outcome.error.kind}` : "Acknowledged";
+    showState(answer.state, poll.input);
+  } catch (error) {
+    button.textContent = error.message;
+  }
+}
+
+function showState(documents, input) {
+  const box = $("state");
+  const type = input?.pollResourceType;
+  const mine = (documents ?? []).filter((d) => !type || d.resourceType === type);
+  if (!mine.length) {
+    box.replaceChildren(el("p", { class: "muted", text: "Nothing stored yet." }));
+    return;
+  }
+  box.replaceChildren(...mine.map((d) => el("div", { class: "state-doc" },
+    el("div", { class: "state-key" }, el("span", { class: "pill", text: d.resourceType ?? "?" }), " ", d.tenant ?? "", el("code", { text: d.key })),
+    jsonTree(d.document, 1))));
+}
+
+async function refreshState() {
+  try {
+    const answer = await api("/api/trigger-state");
+    showState(answer.state, readValues());
+  } catch { /* the state panel keeps what it showed */ }
+}
+
+function startPolling() {
+  const seconds = Math.max(1, Number($("poll-seconds").value) || 10);
+  stopPolling();
+  studio.polling = setInterval(pollOnce, seconds * 1000);
+  $("poll-toggle").textContent = "Stop polling";
+  $("poll-toggle").classList.add("active");
+  pollOnce();
+}
+
+function stopPolling() {
+  if (studio.polling) clearInterval(studio.polling);
+  studio.polling = null;
+  $("poll-toggle").textContent = "Start polling";
+  $("poll-toggle").classList.remove("active");
+}
+
+// ---------------------------------------------------------------- JSON view
+
+function jsonTree(value, openDepth = 2) {
+  const root = el("div", { class: "json" });
+  root.append(jsonNode(value, null, 0, openDepth));
+  return root;
+}
+
+function jsonNode(value, key, depth, openDepth) {
+  const label = key === null ? null : el("span", { class: "j-key", text: typeof key === "number" ? `${key}` : `"${key}"` });
+  const sep = key === null ? null : el("span", { class: "j-punct", text: ": " });
+  if (value !== null && typeof value === "object") {
+    const isArray = Array.isArray(value);
+    const entries = isArray ? value.map((v, i) => [i, v]) : Object.entries(value);
+    const summary = el("summary", {}, label, sep,
+      el("span", { class: "j-punct", text: isArray ? "[" : "{" }),
+      el("span", { class: "j-count", text: isArray ? `${entries.length} item${entries.length === 1 ? "" : "s"}` : `${entries.length} key${entries.length === 1 ? "" : "s"}` }),
+      el("span", { class: "j-punct", text: isArray ? "]" : "}" }));
+    const details = el("details", { class: "j-node", open: depth < openDepth }, summary,
+      el("div", { class: "j-children" }, entries.map(([k, v]) => jsonNode(v, k, depth + 1, openDepth))));
+    return details;
+  }
+  const type = value === null ? "null" : typeof value;
+  const text = type === "string" ? JSON.stringify(value) : String(value);
+  return el("div", { class: "j-leaf" }, label, sep, el("span", { class: `j-${type}`, text }));
+}
+
+// ---------------------------------------------------------------- command line
+
+// `qlik-harness call KEY --connection ... --input ...`: the connection as the server gives it
+// (each secret read from an environment variable), the form's input, the studio's host flags.
+function commandLine() {
+  const item = studio.selected;
+  const cli = studio.connection?.cli;
+  if (!item || !cli) return "";
+  const quote = (text) => `'${text.replaceAll("'", `'\\''`)}'`;
+  const known = cli.variables.filter((v) => v.value !== null).map((v) => `export ${v.name}=${quote(String(v.value))}`);
+  const words = ["qlik-harness", "call", item.key, "--connection", cli.connection, "--input", quote(JSON.stringify(readValues())), ...cli.flags];
+  const lines = [];
+  let line = "";
+  for (const word of words) {
+    if (line && (line.length + word.length > 100 || ["--connection", "--input", "--state-dir", "--component"].includes(word))) {
+      lines.push(line + " \\");
+      line = "  " + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return [...known, ...lines].join("\n");
+}
+
+function updateCommand() {
+  $("command").textContent = commandLine();
+  const cli = studio.connection?.cli;
+  const unknown = (cli?.variables ?? []).filter((v) => v.value === null);
+  $("command-note").textContent = unknown.length
+    ? `Set ${unknown.map((v) => v.name).join(" and ")} to the connection's ${unknown.map((v) => v.input).join(" and ")} first: secrets never appear on this page.`
+    : studio.connection?.simulated
+      ? "Runs against the studio's simulated tenant while the studio runs (its API key is the public default of qlik-harness simulate)."
+      : "";
+}
+
+// ---------------------------------------------------------------- connection
+
+function connectionSummary(view) {
+  const fields = view.fields ?? {};
+  if (view.simulated) return `Simulated tenant · ${fields.tenant}`;
+  const type = (studio.manifest.connections ?? []).find((c) => c.key === fields.type)?.label ?? fields.type;
+  const where = fields.tenant ?? fields.tokenUrl ?? "";
+  return `${type}${fields.grantType ? ` (${fields.grantType})` : ""} · ${where}`;
+}
+
+function showConnection(view) {
+  studio.connection = view;
+  $("connection-summary").textContent = connectionSummary(view);
+  $("connection-dot").className = `dot ${view.simulated ? "sim" : "real"}`;
+  updateCommand();
+}
+
+let connectionMode = null;
+
+function openConnection() {
+  const view = studio.connection;
+  connectionMode = view.simulated ? "simulated" : view.fields.type;
+  renderConnectionModes();
+  $("connection-error").textContent = "";
+  $("connection-dialog").showModal();
+}
+
+function renderConnectionModes() {
+  const modes = [];
+  if (studio.connection.simulatorAvailable) modes.push({ key: "simulated", label: "Simulated tenant", description: "The tenant the studio started, seeded with a few records of every kind. Its request log shows what each run sent." });
+  for (const c of studio.manifest.connections ?? []) modes.push({ key: c.key, label: c.label, description: c.description, connection: c });
+  $("connection-modes").replaceChildren(...modes.map((mode) => el("button", {
+    type: "button", role: "tab", class: mode.key === connectionMode ? "active" : "", "aria-selected": String(mode.key === connectionMode),
+    "data-mode": mode.key, text: mode.label, onclick: () => { connectionMode = mode.key; renderConnectionModes(); },
+  })));
+  const mode = modes.find((m) => m.key === connectionMode) ?? modes[0];
+  connectionMode = mode.key;
+  $("connection-description").textContent = mode.description ?? "";
+  const box = $("connection-fields");
+  box.replaceChildren();
+  if (!mode.connection) return;
+  const view = studio.connection;
+  const current = !view.simulated && view.fields.type === mode.key ? view.fields : {};
+  for (const input of mode.connection.inputs ?? []) {
+    const secretSet = input.type === "password" && !view.simulated && view.fields.type === mode.key && view.secretsSet.includes(input.key);
+    const wrap = field(input, input.type === "password" ? undefined : current[input.key], { secretSet });
+    wrap.querySelector("input, select, textarea")?.setAttribute("id", `conn-${input.key}`);
+    wrap.querySelector("label")?.setAttribute("for", `conn-${input.key}`);
+    box.append(wrap);
+  }
+}
+
+async function saveConnection(event) {
+  event.preventDefault();
+  const body = connectionMode === "simulated" ? { simulated: true } : { connection: { type: connectionMode, ...readConnectionFields() } };
+  $("connection-save").disabled = true;
+  try {
+    const view = await api("/api/connection", body);
+    showConnection(view);
+    $("connection-dialog").close();
+    // Data-source dropdowns reload for the new tenant.
+    if (studio.selected) select(studio.selected.key);
+  } catch (error) {
+    $("connection-error").textContent = error.message;
+  } finally {
+    $("connection-save").disabled = false;
+    for (const secret of $("connection-fields").querySelectorAll("input[type=password]")) secret.value = "";
+  }
+}
+
+function readConnectionFields() {
+  const values = {};
+  for (const wrap of $("connection-fields").querySelectorAll(".field")) {
+    const value = wrap.read();
+    if (value !== undefined) values[wrap.dataset.input] = value;
+  }
+  return values;
+}
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  const loadStarted = performance.now();
+  const [manifest, connection] = await Promise.all([api("/api/manifest"), api("/api/connection")]);
+  studio.manifest = manifest;
+  studio.exports = groupExports(manifest);
+  $("component-label").textContent = manifest.label ?? manifest.key;
+  $("component-version").textContent = manifest.version ? `v${manifest.version}` : "";
+  document.title = `${manifest.label ?? "Connector"} · Studio`;
+  showConnection(connection);
+  renderList();
+  $("export-search").addEventListener("input", renderList);
+  $("export-form").addEventListener("submit", (event) => { event.preventDefault(); runSelected(); });
+  $("fields").addEventListener("input", debounce(updateCommand, 150));
+  $("fields").addEventListener("change", updateCommand);
+  $("poll-now").addEventListener("click", pollOnce);
+  $("poll-toggle").addEventListener("click", () => (studio.polling ? stopPolling() : startPolling()));
+  $("copy-command").addEventListener("click", () => copy($("command").textContent, $("copy-command")));
+  $("copy-output").addEventListener("click", () => copy($("output").dataset.json ?? $("output").innerText, $("copy-output")));
+  $("expand-all").addEventListener("click", () => $("output").querySelectorAll("details").forEach((d) => { d.open = true; }));
+  $("collapse-all").addEventListener("click", () => $("output").querySelectorAll("details").forEach((d) => { d.open = false; }));
+  $("connection-pill").addEventListener("click", openConnection);
+  $("connection-close").addEventListener("click", () => $("connection-dialog").close());
+  $("connection-cancel").addEventListener("click", () => $("connection-dialog").close());
+  $("connection-form").addEventListener("submit", saveConnection);
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  if (wanted && studio.exports.some((e) => e.key === wanted)) select(wanted, { push: false });
+  studio.loadMs = performance.now() - loadStarted;
+  studio.readyAt = performance.now();
+  document.body.dataset.ready = "true";
+}
+
+async function copy(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents($("command"));
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    button.textContent = "Selected";
+  }
+  setTimeout(() => { button.textContent = "Copy"; }, 1500);
+}
+
+start().catch((error) => {
+  document.body.dataset.ready = "error";
+  $("main").replaceChildren(el("div", { class: "empty-state" }, el("h2", { text: "The studio could not start" }), el("p", { text: error.message })));
+});
