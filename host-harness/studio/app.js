@@ -43,7 +43,7 @@ function el(tag, attrs = {}, ...children) {
     else if (value === true) node.setAttribute(name, "");
     else node.setAttribute(name, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -430,7 +430,9 @@ function clearErrors() {
 }
 
 function describeError(error) {
-  if (error.kind === "invalid-input") return `${error.input}: ${error.message}`;
+  if (error.kind === "invalid-input") {
+    return String(error.message ?? "").startsWith(error.input) ? error.message : `${error.input}: ${error.message}`;
+  }
   if (["timeout", "transport", "invalid-response"].includes(error.kind)) return error.message ?? error.kind;
   return [error.status, error.code, error.title, error.detail && `(${error.detail})`].filter(Boolean).join(" ");
 }
@@ -666,10 +668,11 @@ function commandLine() {
   const quote = (text) => `'${text.replaceAll("'", `'\\''`)}'`;
   const known = cli.variables.filter((v) => v.value !== null).map((v) => `export ${v.name}=${quote(String(v.value))}`);
   const words = ["qlik-harness", "call", item.key, "--connection", cli.connection, "--input", quote(JSON.stringify(readValues())), ...cli.flags];
+  // One line per flag and its value.
   const lines = [];
   let line = "";
   for (const word of words) {
-    if (line && (line.length + word.length > 100 || ["--connection", "--input", "--state-dir", "--component"].includes(word))) {
+    if (line && word.startsWith("--")) {
       lines.push(line + " \\");
       line = "  " + word;
     } else line = line ? `${line} ${word}` : word;

@@ -358,7 +358,10 @@ pub async fn studio(component: Option<PathBuf>, mut args: StudioArgs) -> anyhow:
             Some(dir)
         }
     };
-    let mut flags = component.iter().flat_map(|c| ["--component".to_string(), studio::connection::shell_word(&c.display().to_string())]).collect::<Vec<_>>();
+    let mut flags = component
+        .iter()
+        .flat_map(|c| ["--component".to_string(), studio::connection::shell_word(&c.display().to_string())])
+        .collect::<Vec<_>>();
     flags.extend(args.host.words());
     let host = std::sync::Arc::new(args.host.clone());
     let options = StudioOptions {

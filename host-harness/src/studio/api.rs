@@ -2,7 +2,7 @@
 //! Run, data-source load, trigger poll or acknowledgement, each with the requests the simulated
 //! tenant received for it and the call's own duration measured here.
 //!
-//! - `GET /api/manifest`: the manifest (`manifest.get`).
+//! - `GET /api/manifest`: the manifest (`manifest.get`), answered by the server from its copy.
 //! - `GET /api/connection`, `POST /api/connection` (`{"simulated": true}` or `{"connection": {...}}`):
 //!   the connection without its secrets, and how a command line passes them.
 //! - `POST /api/run` and `POST /api/data-source` `{key, input}`; `POST /api/ack` `{key, input, pollId}`:
@@ -32,7 +32,6 @@ pub async fn handle(studio: &Studio, method: &str, path: &str, body: &[u8]) -> a
         }
     };
     Ok(match (method, path) {
-        ("GET", "/api/manifest") => (200, studio.manifest().clone()),
         ("GET", "/api/connection") => (200, connection_view(studio).await),
         ("POST", "/api/connection") => match body() {
             Ok(body) => set_connection(studio, body).await?,
@@ -111,8 +110,9 @@ async fn run(studio: &Studio, path: &str, body: Map<String, Value>) -> anyhow::R
         let current = studio.current.read().await;
         (current.harness.clone(), current.connection.value().clone(), current.sim_base.clone())
     };
+    let known = studio.log_mark.load(std::sync::atomic::Ordering::Relaxed);
     let mark = match &sim_base {
-        Some(base) => Some(sim_log::mark(base).await?),
+        Some(base) => Some(sim_log::mark(base, known).await?),
         None => None,
     };
     let started = Instant::now();
@@ -126,7 +126,11 @@ async fn run(studio: &Studio, path: &str, body: Map<String, Value>) -> anyhow::R
     };
     let call_ms = started.elapsed().as_secs_f64() * 1000.0;
     let requests = match (&sim_base, mark) {
-        (Some(base), Some(mark)) => json!(sim_log::since(base, mark).await?),
+        (Some(base), Some(mark)) => {
+            let (requests, newest) = sim_log::since(base, mark).await?;
+            studio.log_mark.fetch_max(newest, std::sync::atomic::Ordering::Relaxed);
+            json!(requests)
+        }
         _ => Value::Null,
     };
     let outcome = match outcome {
@@ -143,9 +147,9 @@ async fn run(studio: &Studio, path: &str, body: Map<String, Value>) -> anyhow::R
 
 /// `actions`, `dataSources` or `triggers`: the manifest group holding `key`.
 fn export_group(manifest: &Value, key: &str) -> Option<&'static str> {
-    ["actions", "dataSources", "triggers"].into_iter().find(|group| {
-        manifest[*group].as_array().into_iter().flatten().any(|e| e["key"] == key || e["witName"] == key)
-    })
+    ["actions", "dataSources", "triggers"]
+        .into_iter()
+        .find(|group| manifest[*group].as_array().into_iter().flatten().any(|e| e["key"] == key || e["witName"] == key))
 }
 
 /// The trigger's state documents (`trigger/...` keys of the component's `default` bucket), with
@@ -172,6 +176,7 @@ fn unhex(text: &str) -> Option<String> {
     if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let bytes: Option<Vec<u8>> = (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect();
+    let bytes: Option<Vec<u8>> =
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect();
     String::from_utf8(bytes?).ok()
 }

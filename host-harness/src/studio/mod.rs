@@ -12,8 +12,8 @@ pub mod connection;
 pub mod seed;
 pub mod sim_log;
 
-use crate::runtime::{Harness, HarnessOptions};
 use crate::outbound::OutboundPolicy;
+use crate::runtime::{Harness, HarnessOptions};
 use anyhow::Context as _;
 use bytes::Bytes;
 use connection::Connection;
@@ -61,7 +61,11 @@ struct Current {
 pub struct Studio {
     options: StudioOptions,
     manifest: Value,
+    /// The manifest as the page receives it, serialized once.
+    manifest_json: Bytes,
     current: RwLock<Current>,
+    /// A `seq` of the tenant's request log known to be read (see [`sim_log::mark`]).
+    log_mark: std::sync::atomic::AtomicU64,
 }
 
 impl Studio {
@@ -71,7 +75,9 @@ impl Studio {
         let manifest = harness.manifest().await?;
         let sim_base = sim_log::probe(&options.connection, &options.harness.outbound).await;
         let current = Current { connection: options.connection.clone(), harness: Arc::new(harness), sim_base };
-        Ok(Arc::new(Studio { options, manifest, current: RwLock::new(current) }))
+        let manifest_json = Bytes::from(manifest.to_string());
+        let current = RwLock::new(current);
+        Ok(Arc::new(Studio { options, manifest, manifest_json, current, log_mark: Default::default() }))
     }
 
     fn harness_for(options: &StudioOptions, connection: &Connection) -> anyhow::Result<Harness> {
@@ -89,6 +95,8 @@ impl Studio {
         let harness = Arc::new(Self::harness_for(&self.options, &connection)?);
         let sim_base = sim_log::probe(&connection, &self.options.harness.outbound).await;
         *self.current.write().await = Current { connection, harness, sim_base };
+        // Another tenant's log numbers its requests from 1.
+        self.log_mark.store(0, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
@@ -124,10 +132,15 @@ impl Studio {
             if let Some(asset) = assets::find(&path) {
                 return asset.response();
             }
+            if path == "/api/manifest" {
+                return json_response(200, self.manifest_json.clone());
+            }
         }
         let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(_) => return reply(413, json!({"error": {"kind": "studio", "message": "the request body is too large"}})),
+            Err(_) => {
+                return reply(413, json!({"error": {"kind": "studio", "message": "the request body is too large"}}))
+            }
         };
         match api::handle(self, method.as_str(), &path, &body).await {
             Ok((status, value)) => reply(status, value),
@@ -157,7 +170,12 @@ fn same_origin(request: &hyper::Request<Incoming>, port: u16) -> Result<(), &'st
 
 /// A JSON response.
 fn reply(status: u16, body: Value) -> hyper::Response<Full<Bytes>> {
-    let mut response = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
+    json_response(status, Bytes::from(body.to_string()))
+}
+
+/// A response with this JSON text.
+fn json_response(status: u16, body: Bytes) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(body));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert("content-type", http::HeaderValue::from_static("application/json"));

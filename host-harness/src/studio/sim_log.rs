@@ -28,19 +28,21 @@ pub async fn probe(connection: &Connection, policy: &OutboundPolicy) -> Option<S
     sim_client::request(&base, "GET", "/__sim/clock", None).await.ok().map(|_| base)
 }
 
-/// The sequence number of the newest request the tenant logged (0 for none).
-pub async fn mark(base: &str) -> anyhow::Result<u64> {
-    let log = sim_client::request(base, "GET", "/__sim/requests", None).await?;
-    Ok(log["requests"].as_array().into_iter().flatten().filter_map(|r| r["seq"].as_u64()).max().unwrap_or(0))
+/// The sequence number of the newest request the tenant logged (0 for none), reading only the
+/// entries after `known`, a mark taken earlier (`?after=`: the log is not read whole each Run).
+pub async fn mark(base: &str, known: u64) -> anyhow::Result<u64> {
+    let log = sim_client::request(base, "GET", &format!("/__sim/requests?after={known}"), None).await?;
+    Ok(log["requests"].as_array().into_iter().flatten().filter_map(|r| r["seq"].as_u64()).max().unwrap_or(known))
 }
 
-/// The requests logged after `mark`: method, path, query, status and the tenant's time in ms.
-pub async fn since(base: &str, mark: u64) -> anyhow::Result<Vec<Value>> {
-    let log = sim_client::request(base, "GET", "/__sim/requests", None).await?;
-    Ok(log["requests"]
-        .as_array()
-        .into_iter()
-        .flatten()
+/// The requests logged after `mark`: method, path, query, status and the tenant's time in ms;
+/// and the newest `seq` among them (`mark` when there are none).
+pub async fn since(base: &str, mark: u64) -> anyhow::Result<(Vec<Value>, u64)> {
+    let log = sim_client::request(base, "GET", &format!("/__sim/requests?after={mark}"), None).await?;
+    let entries = log["requests"].as_array().cloned().unwrap_or_default();
+    let newest = entries.iter().filter_map(|r| r["seq"].as_u64()).max().unwrap_or(mark);
+    let requests = entries
+        .iter()
         .filter(|r| r["seq"].as_u64().is_some_and(|seq| seq > mark))
         .map(|r| {
             let millis = r["response"]["micros"].as_u64().map(|us| us as f64 / 1000.0);
@@ -52,5 +54,6 @@ pub async fn since(base: &str, mark: u64) -> anyhow::Result<Vec<Value>> {
                 "ms": millis,
             })
         })
-        .collect())
+        .collect();
+    Ok((requests, newest))
 }
