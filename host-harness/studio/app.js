@@ -98,7 +98,7 @@ function groupExports(manifest) {
     }
   }
   for (const item of entries) {
-    if (item.kind === "trigger") item.group = "Triggers";
+    if (item.kind === "trigger") item.group = "Trigger";
     else if (item.noun) item.group = item.noun;
     else if (item.verbNoun && fallback.get(item.verbNoun) >= 2) item.group = item.verbNoun;
     else item.group = "Other";
@@ -141,7 +141,7 @@ function renderList() {
 }
 
 function rank(group) {
-  if (group === "Triggers") return 1e6 + 1;
+  if (group === "Trigger") return 1e6 + 1;
   if (group === "Other") return 1e6;
   return studio.exports.findIndex((item) => item.group === group);
 }
@@ -563,12 +563,13 @@ function renderPolls() {
       return;
     }
     const created = result.created ?? [], updated = result.updated ?? [];
-    head.append(
+    head.append(...[
       el("span", { class: "pill created", text: `${created.length} created` }),
       el("span", { class: "pill updated", text: `${updated.length} updated` }),
       result.polledNoChanges ? el("span", { class: "muted", text: "no changes" }) : null,
       result.skipped ? el("span", { class: "pill bad", text: `${result.skipped} skipped` }) : null,
-      result.pollId ? el("button", { type: "button", class: "small", text: "Acknowledge", onclick: (e) => acknowledge(poll, e.target) }) : null);
+      result.pollId ? el("button", { type: "button", class: "small", text: "Acknowledge", onclick: (e) => acknowledge(poll, e.target) }) : null,
+    ].filter(Boolean));
     const changes = [...created.map((c) => ["created", c]), ...updated.map((c) => ["updated", c])];
     box.append(el("div", { class: "poll", "data-poll": number }, head,
       changes.length ? el("ul", { class: "changes" }, changes.map(([kind, change]) => el("li", { class: `change ${kind}` },
@@ -602,8 +603,14 @@ function showState(documents, input) {
     box.replaceChildren(el("p", { class: "muted", text: "Nothing stored yet." }));
     return;
   }
+  const time = (ms) => (typeof ms === "number" ? new Date(ms).toISOString().replace(".000Z", "Z") : "—");
   box.replaceChildren(...mine.map((d) => el("div", { class: "state-doc" },
     el("div", { class: "state-key" }, el("span", { class: "pill", text: d.resourceType ?? "?" }), " ", d.tenant ?? "", el("code", { text: d.key })),
+    el("div", { class: "state-summary" },
+      el("span", {}, "watermark ", el("b", { text: time(d.document?.watermarkMs) })),
+      el("span", {}, "since ", el("b", { text: time(d.document?.sinceMs) })),
+      el("span", {}, el("b", { text: Object.keys(d.document?.seen ?? {}).length }), " keys seen in the window"),
+      d.document?.pending ? el("span", { class: "pill updated", text: "a poll awaits its ack" }) : null),
     jsonTree(d.document, 1))));
 }
 

@@ -22,7 +22,7 @@ before(async () => {
   studio = await startStudio();
   shots = screenshotDir();
   browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   page = await context.newPage();
   page.on("request", (request) => {
     if (request.method() === "POST" && new URL(request.url()).pathname.startsWith("/api/")) {
@@ -87,7 +87,12 @@ test("the page lists every export of the manifest, grouped", async () => {
   const listed = await page.$$eval(".export-item", (items) => items.map((i) => i.dataset.key));
   assert.deepEqual([...listed].sort(), [...keys].sort());
   const groups = await page.$$eval(".group-title", (titles) => titles.map((t) => t.firstChild.textContent));
-  for (const group of ["Space", "App", "Data File", "Triggers"]) assert.ok(groups.includes(group), `group ${group} in ${groups}`);
+  for (const group of ["Space", "App", "Data File", "Reload", "Report", "Other", "Trigger"]) assert.ok(groups.includes(group), `group ${group} in ${groups}`);
+  const groupOf = Object.fromEntries(await page.$$eval(".export-item", (items) =>
+    items.map((i) => [i.dataset.key, i.closest(".group").querySelector(".group-title").firstChild.textContent])));
+  assert.deepEqual(
+    ["createSpace", "selectSpace", "getMyUser", "deleteDataStoresAssets", "getReload", "createReport", "rawRequest", "pollChangesTrigger"].map((k) => groupOf[k]),
+    ["Space", "Space", "User", "Data Store", "Reload", "Report", "Other", "Trigger"]);
   assert.match(await page.textContent("#connection-summary"), /^Simulated tenant · http:\/\/127\.0\.0\.1:\d+$/);
   await page.fill("#export-search", "space");
   const found = await page.$$eval(".export-item", (items) => items.map((i) => i.dataset.key));
