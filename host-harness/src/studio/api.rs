@@ -173,7 +173,7 @@ async fn trigger_state(studio: &Studio) -> Value {
 
 /// Hex text decoded as UTF-8, when it is that.
 fn unhex(text: &str) -> Option<String> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let bytes: Option<Vec<u8>> =

@@ -179,6 +179,33 @@ test("an invalid input: the error names it and the form highlights it; no reques
   await shot("05-invalid-input", { top: false });
 });
 
+test("a key-value list goes into the request; a JSON editor says where its JSON is invalid", async () => {
+  await open("listSpaces");
+  await page.fill("#in-limit", "");
+  await page.fill('.field[data-input="paramsInputFields"] .kv-key', "name");
+  await page.fill('.field[data-input="paramsInputFields"] .kv-value', spaceName);
+  await run();
+  const output = await outputJson();
+  assert.deepEqual(output.data.map((s) => s.id), [spaceId]);
+  const [request] = await page.$$eval("table.requests td.path .query", (q) => q.map((x) => x.textContent));
+  assert.ok(decodeURIComponent(request.replaceAll("+", " ")).includes(`name=${spaceName}`), request);
+
+  await open("createDataStore");
+  await page.fill("#in-technicalName", "studio_store");
+  await page.fill("#in-type", "snowflake");
+  await page.fill("#in-dataStoreInput", '{\n  "description": "x",\n}');
+  assert.match(await page.textContent('.field[data-input="dataStoreInput"] .json-status'), /invalid JSON at line 3, column 1/);
+  await run();
+  const error = await outputJson();
+  assert.deepEqual([error.kind, error.input], ["invalid-input", "dataStoreInput"]);
+  assert.equal((await requestRows()).length, 0);
+  await page.fill("#in-dataStoreInput", '{"description": "From the studio"}');
+  assert.match(await page.textContent('.field[data-input="dataStoreInput"] .json-status'), /valid JSON/);
+  await run();
+  const store = await outputJson();
+  assert.deepEqual([store.technicalName, store.description], ["studio_store", "From the studio"]);
+});
+
 test("the trigger: polls around a change report it once, with the state between polls", async () => {
   await open("pollChangesTrigger");
   await page.selectOption("#in-pollResourceType", "spaces");
