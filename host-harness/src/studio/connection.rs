@@ -34,9 +34,10 @@ impl Connection {
     }
 
     /// The connection `entered` on the page: a secret left empty keeps the one stored now, when
-    /// the connection type is the same (the page never holds a stored secret to send back).
+    /// the connection type is the same (the page never holds a stored secret to send back) and
+    /// it was entered too (not the simulated tenant's).
     pub fn entered(&self, mut entered: Map<String, Value>, secrets: &[String]) -> Connection {
-        let same_type = entered.get("type") == self.value.get("type");
+        let same_type = !self.simulated && entered.get("type") == self.value.get("type");
         for name in secrets {
             let empty = entered.get(name).is_none_or(|v| v.is_null() || v.as_str() == Some(""));
             if empty {
@@ -173,6 +174,16 @@ mod tests {
         let other = json!({"type": "oauth2", "apiKey": "", "clientId": "c"});
         let not_kept = c.entered(other.as_object().unwrap().clone(), &secrets());
         assert_eq!(not_kept.value(), &json!({"type": "oauth2", "clientId": "c"}));
+    }
+
+    #[test]
+    fn the_simulated_tenants_key_is_not_kept_for_another_tenant() {
+        let c = Connection::simulated(json!({"type": "apiKey", "apiKey": "sim", "tenant": "http://127.0.0.1:1"}));
+        let entered = json!({"type": "apiKey", "apiKey": "", "tenant": "acme.eu"});
+        assert_eq!(
+            c.entered(entered.as_object().unwrap().clone(), &secrets()).value(),
+            &json!({"type": "apiKey", "tenant": "acme.eu"})
+        );
     }
 
     #[test]

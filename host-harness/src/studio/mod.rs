@@ -71,18 +71,20 @@ pub struct Studio {
 impl Studio {
     /// A studio on a harness for `options.connection`; reads the manifest once.
     pub async fn new(options: StudioOptions) -> anyhow::Result<Arc<Studio>> {
-        let harness = Self::harness_for(&options, &options.connection)?;
-        let manifest = harness.manifest().await?;
-        let sim_base = sim_log::probe(&options.connection, &options.harness.outbound).await;
-        let current = Current { connection: options.connection.clone(), harness: Arc::new(harness), sim_base };
+        let current = Self::current_for(&options, options.connection.clone()).await?;
+        let manifest = current.harness.manifest().await?;
         let manifest_json = Bytes::from(manifest.to_string());
         let current = RwLock::new(current);
         Ok(Arc::new(Studio { options, manifest, manifest_json, current, log_mark: Default::default() }))
     }
 
-    fn harness_for(options: &StudioOptions, connection: &Connection) -> anyhow::Result<Harness> {
+    /// A harness for `connection`, with the CLI's policy for it, and where its tenant's request
+    /// log is read when it is a simulator.
+    async fn current_for(options: &StudioOptions, connection: Connection) -> anyhow::Result<Current> {
         let outbound = (options.policy_for)(connection.value());
-        Harness::new(HarnessOptions { outbound, ..options.harness.clone() })
+        let sim_base = sim_log::probe(&connection, &outbound).await;
+        let harness = Arc::new(Harness::new(HarnessOptions { outbound, ..options.harness.clone() })?);
+        Ok(Current { connection, harness, sim_base })
     }
 
     /// The component's manifest (`manifest.get`).
@@ -92,9 +94,7 @@ impl Studio {
 
     /// Replaces the connection (and the harness, whose policy admits its tenant host).
     async fn set_connection(&self, connection: Connection) -> anyhow::Result<()> {
-        let harness = Arc::new(Self::harness_for(&self.options, &connection)?);
-        let sim_base = sim_log::probe(&connection, &self.options.harness.outbound).await;
-        *self.current.write().await = Current { connection, harness, sim_base };
+        *self.current.write().await = Self::current_for(&self.options, connection).await?;
         // Another tenant's log numbers its requests from 1.
         self.log_mark.store(0, std::sync::atomic::Ordering::Relaxed);
         Ok(())
