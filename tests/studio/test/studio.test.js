@@ -246,6 +246,31 @@ test("the trigger: polls around a change report it once, with the state between 
   assert.match(await page.textContent("#state"), /seen/);
   assert.match(await page.textContent("#command"), /qlik-harness call pollChangesTrigger[\s\S]*--state-dir/);
   await shot("06-trigger");
+
+  // Polling every second: two more polls come, then it stops.
+  await page.fill("#poll-seconds", "1");
+  await page.click("#poll-toggle");
+  assert.equal(await page.textContent("#poll-toggle"), "Stop polling");
+  await page.waitForSelector('.poll[data-poll="5"]');
+  await page.click("#poll-toggle");
+  assert.equal(await page.textContent("#poll-toggle"), "Start polling");
+  await page.waitForFunction(() => !document.querySelector("#poll-now").disabled);
+
+  // With acknowledge on, a poll's changes wait for their ack, shown in the state.
+  await page.click('.field[data-input="acknowledge"] .toggle');
+  const acked = `Acked Space ${Date.now()}`;
+  await fetch(new URL("/__sim/seed", studio.tenant), {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ resource: "spaces", records: [{ name: acked, type: "shared" }] }),
+  });
+  const polls = await page.$$eval(".poll", (p) => p.length);
+  const pending = await poll(polls + 1);
+  assert.deepEqual(pending.map((c) => [c.kind, c.name]), [["created", acked]]);
+  assert.match(await page.textContent("#state"), /a poll awaits its ack/);
+  await page.click(`.poll[data-poll="${polls + 1}"] button:text-is("Acknowledge")`);
+  await page.waitForSelector(`.poll[data-poll="${polls + 1}"] button:text-is("Acknowledged")`);
+  assert.doesNotMatch(await page.textContent("#state"), /a poll awaits its ack/);
+  assert.deepEqual(await poll(polls + 2), [], "an acknowledged change is not reported again");
 });
 
 test("a real tenant's connection: the secret is never sent back to the page", async () => {
