@@ -1,5 +1,7 @@
 //! The page and its assets, embedded in the binary (no build step, nothing fetched from a CDN:
-//! the studio works offline).
+//! the studio works offline). The script is a few ES modules: `app.js` (the page) imports
+//! `dom.js` (helpers), `group.js` (grouping the manifest), `controls.js` (the form's controls)
+//! and `json-view.js`.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -15,6 +17,19 @@ pub struct Asset {
 const ASSETS: &[(&str, Asset)] = &[
     ("/", Asset { content_type: "text/html; charset=utf-8", body: include_bytes!("../../studio/index.html") }),
     ("/app.js", Asset { content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../studio/app.js") }),
+    ("/dom.js", Asset { content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../studio/dom.js") }),
+    (
+        "/group.js",
+        Asset { content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../studio/group.js") },
+    ),
+    (
+        "/controls.js",
+        Asset { content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../studio/controls.js") },
+    ),
+    (
+        "/json-view.js",
+        Asset { content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../studio/json-view.js") },
+    ),
     ("/app.css", Asset { content_type: "text/css; charset=utf-8", body: include_bytes!("../../studio/app.css") }),
     ("/favicon.svg", Asset { content_type: "image/svg+xml", body: include_bytes!("../../studio/favicon.svg") }),
 ];

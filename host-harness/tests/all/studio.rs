@@ -163,7 +163,7 @@ async fn the_studio_binds_loopback_only_and_answers_only_its_own_page() {
     assert_eq!(page.status, 200);
     assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(page.header("content-security-policy").is_some_and(|csp| csp.contains("default-src 'self'")));
-    for asset in ["/app.js", "/app.css", "/favicon.svg"] {
+    for asset in ["/app.js", "/dom.js", "/group.js", "/controls.js", "/json-view.js", "/app.css", "/favicon.svg"] {
         assert_eq!(studio.send("GET", asset, &[], "").await.status, 200, "{asset}");
     }
     let manifest = studio.get("/api/manifest").await;
