@@ -464,8 +464,8 @@ async function start() {
   $("fields").addEventListener("change", updateCommand);
   $("poll-now").addEventListener("click", pollOnce);
   $("poll-toggle").addEventListener("click", () => (studio.polling ? stopPolling() : startPolling()));
-  $("copy-command").addEventListener("click", () => copy($("command").textContent, $("copy-command")));
-  $("copy-output").addEventListener("click", () => copy($("output").dataset.json ?? $("output").innerText, $("copy-output")));
+  $("copy-command").addEventListener("click", () => copy($("command").textContent, $("copy-command"), $("command")));
+  $("copy-output").addEventListener("click", () => copy($("output").dataset.json ?? $("output").innerText, $("copy-output"), $("output")));
   $("expand-all").addEventListener("click", () => $("output").querySelectorAll("details").forEach((d) => { d.open = true; }));
   $("collapse-all").addEventListener("click", () => $("output").querySelectorAll("details").forEach((d) => { d.open = false; }));
   $("connection-pill").addEventListener("click", openConnection);
@@ -479,13 +479,14 @@ async function start() {
   document.body.dataset.ready = "true";
 }
 
-async function copy(text, button) {
+// Copies text; where the clipboard is refused, selects `shown` for the user to copy.
+async function copy(text, button, shown) {
   try {
     await navigator.clipboard.writeText(text);
     button.textContent = "Copied";
   } catch {
     const range = document.createRange();
-    range.selectNodeContents($("command"));
+    range.selectNodeContents(shown);
     getSelection().removeAllRanges();
     getSelection().addRange(range);
     button.textContent = "Selected";
