@@ -2,8 +2,8 @@
 //! compiled [`Runtime`] and a per-host [`Harness`]), its outbound HTTP policy (`outbound`), its
 //! `wasi:keyvalue` store (`kv`), JSON ↔ WIT values (`values`), call outcomes (`outcome`),
 //! `component.yaml` (`component_yaml`), the HTTP server for the composed component (`serve`),
-//! and the simulated Qlik tenant (`sim`). The `qlik-harness` CLI, demo and benchmark are the
-//! binary's (`src/main.rs`, `src/bin_support/`).
+//! the flow-builder preview page (`studio`), and the simulated Qlik tenant (`sim`). The
+//! `qlik-harness` CLI, demo and benchmark are the binary's (`src/main.rs`, `src/bin_support/`).
 
 #![warn(missing_docs)]
 
@@ -18,6 +18,7 @@ pub mod runtime;
 pub mod serve;
 pub mod sim;
 pub mod sim_client;
+pub mod studio;
 pub mod values;
 
 pub use outcome::Outcome;

@@ -42,6 +42,9 @@ enum Command {
     /// Serve the connector over HTTP (the composed qlik_connector_http.wasm) until interrupted;
     /// the first stdout line is {"url"}. Set QLIK_CONNECTOR_TOKEN to require a bearer token.
     Serve(cli::ServeArgs),
+    /// Serve the flow-builder preview page on 127.0.0.1 (a simulated tenant unless --connection
+    /// is given); the first stdout line is {"url"}.
+    Studio(cli::StudioArgs),
     /// Walk through a realistic flow against an in-process simulated tenant.
     Demo,
     /// Print component.yaml (generated from the component's manifest).
@@ -158,6 +161,7 @@ fn main() {
             Command::Call(call) => cli::call(component, call).await,
             Command::Simulate(sim) => cli::simulate(sim).await,
             Command::Serve(serve) => cli::serve(component, serve).await,
+            Command::Studio(studio) => cli::studio(component, studio).await,
             Command::Demo => demo::run(component).await,
             Command::Manifest => cli::manifest(component).await,
             Command::Precompile { out } => cli::precompile(component, out),

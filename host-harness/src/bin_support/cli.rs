@@ -77,8 +77,22 @@ pub struct ServeArgs {
     pub host: HostArgs,
 }
 
-/// What `call` and `serve` share: the component's storage and its outbound policy.
+/// Arguments of `studio`.
 #[derive(clap::Args)]
+pub struct StudioArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Connection JSON, or @file; without it the studio starts a simulated tenant and connects to it.
+    #[arg(long)]
+    pub connection: Option<String>,
+    /// Storage (a temporary directory when not given) and the outbound policy.
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+/// What `call`, `serve` and `studio` share: the component's storage and its outbound policy.
+#[derive(clap::Args, Clone)]
 pub struct HostArgs {
     /// Directory for the component's storage (trigger state, cached tokens).
     #[arg(long)]
@@ -103,6 +117,37 @@ impl HostArgs {
             max_first_byte_timeout: self.first_byte_timeout_ms.map(Duration::from_millis),
             ..OutboundPolicy::allowing(self.allow_hosts.iter().cloned().chain(extra))
         }
+    }
+
+    /// The outbound policy of a call with `connection`: [`HostArgs::policy`] plus the
+    /// connection's tenant host.
+    fn connection_policy(&self, connection: &Value) -> OutboundPolicy {
+        // The host the component derives from each, by the component's own rules; a value it
+        // refuses adds nothing (the component reports it as invalid input).
+        let tenant_hosts = ["tenant", "tokenUrl"]
+            .into_iter()
+            .filter_map(|key| connection[key].as_str().map(qlik_connector::tenant::normalize_tenant)?.ok())
+            .map(|base| base.host);
+        self.policy(tenant_hosts)
+    }
+
+    /// These flags as command-line words (for the studio's copyable command lines).
+    fn words(&self) -> Vec<String> {
+        use qlik_harness::studio::connection::shell_word;
+        let mut words = Vec::new();
+        if let Some(dir) = &self.state_dir {
+            words.extend(["--state-dir".to_string(), shell_word(&dir.display().to_string())]);
+        }
+        for host in &self.allow_hosts {
+            words.extend(["--allow-host".to_string(), shell_word(host)]);
+        }
+        if let Some(route) = &self.route_to {
+            words.extend(["--route-to".to_string(), shell_word(route.as_str())]);
+        }
+        if let Some(ms) = self.first_byte_timeout_ms {
+            words.extend(["--first-byte-timeout-ms".to_string(), ms.to_string()]);
+        }
+        words
     }
 }
 
@@ -148,17 +193,6 @@ pub async fn exports(component: Option<PathBuf>) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// The outbound policy of a `call`: defaults plus the given hosts plus the connection's tenant host.
-fn call_policy(args: &CallArgs, connection: &Value) -> OutboundPolicy {
-    // The host the component derives from each, by the component's own rules; a value it
-    // refuses adds nothing (the component reports it as invalid input).
-    let tenant_hosts = ["tenant", "tokenUrl"]
-        .into_iter()
-        .filter_map(|key| connection[key].as_str().map(qlik_connector::tenant::normalize_tenant)?.ok())
-        .map(|base| base.host);
-    args.host.policy(tenant_hosts)
-}
-
 /// The export key or WIT name nearest to `typed` (at most 2 edits, case ignored), if any.
 fn closest_export(manifest: &Value, typed: &str) -> Option<String> {
     let typed = typed.to_ascii_lowercase();
@@ -198,7 +232,7 @@ pub async fn call(component: Option<PathBuf>, args: CallArgs) -> anyhow::Result<
         return Err(usage("--input must be a JSON object"));
     }
     qlik_harness::values::connection(&connection).map_err(|e| usage(format!("--connection: {e}")))?;
-    let policy = call_policy(&args, &connection);
+    let policy = args.host.connection_policy(&connection);
     let harness = harness(component, args.host.state_dir.clone(), policy).await?;
     if harness.find_export(&args.key).await.is_err() {
         // The key is not repeated: a misplaced argument there may be a connection or a key.
@@ -289,6 +323,71 @@ pub async fn serve(component: Option<PathBuf>, args: ServeArgs) -> anyhow::Resul
         result = server.run(listener) => result.map(|()| 0),
         signal = tokio::signal::ctrl_c() => signal.map(|()| 0).map_err(Into::into),
     }
+}
+
+/// `studio`: serves the flow-builder preview page on 127.0.0.1 until interrupted, on the given
+/// connection or on a simulated tenant it starts and seeds. The first stdout line is
+/// `{"url": ...}` (and `"tenant"`, the simulated tenant's URL, when it started one).
+pub async fn studio(component: Option<PathBuf>, mut args: StudioArgs) -> anyhow::Result<i32> {
+    use qlik_harness::studio::{self, connection::Connection, Studio, StudioOptions};
+    let given = args.connection.as_deref().map(|text| json_arg("--connection", text)).transpose()?;
+    if let Some(connection) = &given {
+        qlik_harness::values::connection(connection).map_err(|e| usage(format!("--connection: {e}")))?;
+    }
+    let listener = studio::bind(args.port).await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let mut simulator = None;
+    let connection = match given {
+        Some(connection) => Connection::custom(connection),
+        None => {
+            let sim = sim::start(SimConfig::default()).await?;
+            let seeded = studio::seed::seed(&sim.url()).await?;
+            eprintln!("Simulated Qlik tenant at {} ({seeded} records seeded).", sim.url());
+            let connection = json!({"type": "apiKey", "apiKey": sim.api_key(), "tenant": sim.url()});
+            simulator = Some(sim);
+            Connection::simulated(connection)
+        }
+    };
+    // Without --state-dir, storage lives in a temporary directory for the studio's lifetime,
+    // so that its command lines can share the trigger's state.
+    let _temporary = match &args.host.state_dir {
+        Some(_) => None,
+        None => {
+            let (dir, path) = studio::temporary_state_dir()?;
+            args.host.state_dir = Some(path);
+            Some(dir)
+        }
+    };
+    let mut flags = component
+        .iter()
+        .flat_map(|c| ["--component".to_string(), studio::connection::shell_word(&c.display().to_string())])
+        .collect::<Vec<_>>();
+    flags.extend(args.host.words());
+    let host = std::sync::Arc::new(args.host.clone());
+    let options = StudioOptions {
+        harness: HarnessOptions { component, state_dir: args.host.state_dir.clone(), ..Default::default() },
+        policy_for: std::sync::Arc::new(move |connection: &Value| host.connection_policy(connection)),
+        simulated: connection.is_simulated().then(|| connection.clone()),
+        connection,
+        cli_flags: flags,
+    };
+    let server = Studio::new(options).await?;
+    let mut first = json!({ "url": url });
+    if let Some(sim) = &simulator {
+        first["tenant"] = json!(sim.url());
+    }
+    println!("{first}");
+    use std::io::Write as _;
+    std::io::stdout().flush()?;
+    eprintln!("Studio at {url}: open it in a browser. Ctrl-C stops it.");
+    let result = tokio::select! {
+        result = server.run(listener) => result.map(|()| 0),
+        signal = tokio::signal::ctrl_c() => signal.map(|()| 0).map_err(Into::into),
+    };
+    if let Some(sim) = simulator {
+        sim.shutdown().await;
+    }
+    result
 }
 
 /// `manifest`: prints component.yaml.

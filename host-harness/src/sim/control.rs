@@ -248,8 +248,13 @@ fn generated_person(st: &mut State, prefix: &str) -> (String, String) {
     (format!("{prefix}{name}"), email)
 }
 
-fn list_requests(st: &mut State, _: &Ctx) -> Result<(StatusCode, Value), String> {
-    Ok((StatusCode::OK, st.log.to_json()))
+/// GET /__sim/requests, or with `?after=N` only the requests whose `seq` is above N.
+fn list_requests(st: &mut State, ctx: &Ctx) -> Result<(StatusCode, Value), String> {
+    let after = match ctx.query.iter().find(|(k, _)| k == "after") {
+        Some((_, n)) => n.parse::<u64>().map_err(|_| "after must be a request's seq (a whole number)".to_string())?,
+        None => 0,
+    };
+    Ok((StatusCode::OK, st.log.to_json(after)))
 }
 
 fn clear_requests(st: &mut State, _: &Ctx) -> Result<(StatusCode, Value), String> {

@@ -107,9 +107,10 @@ impl RequestLog {
         std::mem::take(&mut self.entries).len()
     }
 
-    pub fn to_json(&self) -> Value {
-        let requests: Vec<Value> = self
-            .entries
+    /// The entries whose `seq` is above `after` (0: all).
+    pub fn to_json(&self, after: u64) -> Value {
+        let first = self.entries.partition_point(|e| e.seq <= after);
+        let requests: Vec<Value> = self.entries[first..]
             .iter()
             .map(|e| {
                 let mut item = Map::new();

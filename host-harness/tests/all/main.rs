@@ -1,5 +1,5 @@
 //! The harness's integration tests, in one binary: the CLI contract (the built binary run as a
-//! child process), `serve`'s HTTP contract, and the simulated tenant over raw HTTP.
+//! child process), `serve`'s HTTP contract, `studio`'s JSON API, and the simulated tenant over raw HTTP.
 
 mod cli;
 mod embedding;
@@ -11,3 +11,4 @@ mod sim_data_stores;
 mod sim_reloads;
 mod sim_reports_raw;
 mod sim_users_apps;
+mod studio;
