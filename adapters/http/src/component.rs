@@ -4,9 +4,9 @@
 
 use crate::auth::TOKEN_VARIABLE;
 use crate::handler::{self, Connector, Output, Request};
-use crate::route::Group;
 use crate::reply::Reply;
 use crate::request::{Connection, Grant};
+use crate::route::Group;
 use serde_json::{json, Value};
 use wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,

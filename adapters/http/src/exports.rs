@@ -100,7 +100,8 @@ mod tests {
         for (group, field) in
             [(Group::Actions, "actions"), (Group::DataSources, "dataSources"), (Group::Triggers, "triggers")]
         {
-            let listed: Vec<&str> = manifest.iter().filter(|(s, _, _)| s == field).map(|(_, k, _)| k.as_str()).collect();
+            let listed: Vec<&str> =
+                manifest.iter().filter(|(s, _, _)| s == field).map(|(_, k, _)| k.as_str()).collect();
             assert_eq!(keys(group), listed.as_slice(), "{field}");
         }
         for (_, key, wit) in &manifest {

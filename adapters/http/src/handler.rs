@@ -143,8 +143,14 @@ mod tests {
         assert_eq!((reply.status, reply.body.as_str()), (200, r#"{"result":{"id":"s1"}}"#));
         let reply = send(&fake, None, "POST", "/v1/triggers/pollChangesTrigger", None, &format!("{{{CONNECTION}}}"));
         assert_eq!((reply.status, reply.body.as_str()), (200, r#"{"result":{"created":[]}}"#));
-        let reply =
-            send(&fake, None, "POST", "/v1/triggers/pollChangesTrigger/ack", None, &format!("{{{CONNECTION}, \"pollId\": \"p1\"}}"));
+        let reply = send(
+            &fake,
+            None,
+            "POST",
+            "/v1/triggers/pollChangesTrigger/ack",
+            None,
+            &format!("{{{CONNECTION}, \"pollId\": \"p1\"}}"),
+        );
         assert_eq!((reply.status, reply.body.as_str()), (200, r#"{"result":null}"#));
         let missing = send(
             &fake,
