@@ -6,6 +6,7 @@ use crate::auth::TOKEN_VARIABLE;
 use crate::handler::{self, Connector, Output, Request};
 use crate::reply::Reply;
 use crate::request::{Connection, Grant};
+use crate::route::Group;
 use serde_json::{json, Value};
 use wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
@@ -118,27 +119,15 @@ impl Connector for Wit {
         manifest::get()
     }
 
-    fn call(
-        &self,
-        interface: &str,
-        wit_name: &str,
-        connection: &Connection,
-        input: &str,
-    ) -> Option<Result<Output, Value>> {
+    fn call(&self, group: Group, key: &str, connection: &Connection, input: &str) -> Option<Result<Output, Value>> {
         let connection = &wit_connection(connection);
-        match interface {
-            "actions" => action(wit_name, connection, input).map(|r| r.map(Output::Text).map_err(error_json)),
-            "data-sources" => data_source(wit_name, connection, input)
+        match group {
+            Group::Actions => action(key, connection, input).map(|r| r.map(Output::Text).map_err(error_json)),
+            Group::DataSources => data_source(key, connection, input)
                 .map(|r| r.map(|items| Output::Value(picklist_json(items))).map_err(error_json)),
-            "triggers" => match wit_name {
-                "poll-changes-trigger" => Some(
-                    triggers::poll_changes_trigger(connection, input)
-                        .map(|p| Output::Value(poll_json(p)))
-                        .map_err(error_json),
-                ),
-                _ => None,
-            },
-            _ => None,
+            Group::Triggers => {
+                trigger(key, connection, input).map(|r| r.map(|p| Output::Value(poll_json(p))).map_err(error_json))
+            }
         }
     }
 
@@ -147,44 +136,36 @@ impl Connector for Wit {
     }
 }
 
-/// One arm per function of an interface whose functions all take `(connection, input)`.
-macro_rules! dispatch {
-    ($module:ident, $name:expr, $connection:expr, $input:expr; $($wit:literal => $function:ident),* $(,)?) => {
-        match $name {
-            $($wit => Some($module::$function($connection, $input)),)*
-            _ => None,
+/// `action`, `data_source` and `trigger`: the export with a manifest key, called; `None` for a
+/// key the group does not have.
+macro_rules! dispatchers {
+    (actions: { $($a:literal => $af:ident),* $(,)? }
+     data_sources: { $($d:literal => $df:ident),* $(,)? }
+     triggers: { $($t:literal => $tf:ident),* $(,)? }) => {
+        fn action(key: &str, c: &wit::Connection, input: &str) -> Option<Result<String, wit::Error>> {
+            match key {
+                $($a => Some(actions::$af(c, input)),)*
+                _ => None,
+            }
+        }
+
+        fn data_source(key: &str, c: &wit::Connection, input: &str)
+            -> Option<Result<Vec<wit::PicklistItem>, wit::Error>> {
+            match key {
+                $($d => Some(data_sources::$df(c, input)),)*
+                _ => None,
+            }
+        }
+
+        fn trigger(key: &str, c: &wit::Connection, input: &str) -> Option<Result<wit::PollResult, wit::Error>> {
+            match key {
+                $($t => Some(triggers::$tf(c, input)),)*
+                _ => None,
+            }
         }
     };
 }
-
-fn action(name: &str, c: &wit::Connection, input: &str) -> Option<Result<String, wit::Error>> {
-    dispatch!(actions, name, c, input;
-        "create-space" => create_space, "get-space" => get_space, "list-spaces" => list_spaces,
-        "update-space" => update_space, "delete-space" => delete_space,
-        "list-users" => list_users, "get-my-user" => get_my_user,
-        "get-app" => get_app, "create-app" => create_app, "update-app" => update_app, "delete-app" => delete_app,
-        "list-datafiles" => list_datafiles, "get-data-file" => get_data_file, "create-data-file" => create_data_file,
-        "update-data-file" => update_data_file, "delete-data-file" => delete_data_file,
-        "list-data-stores" => list_data_stores, "get-data-store" => get_data_store,
-        "create-data-store" => create_data_store, "update-data-store" => update_data_store,
-        "delete-data-stores" => delete_data_stores, "delete-data-stores-assets" => delete_data_stores_assets,
-        "get-data-assets" => get_data_assets, "create-data-assets" => create_data_assets,
-        "update-data-assets" => update_data_assets, "delete-data-assets" => delete_data_assets,
-        "get-dataset" => get_dataset, "create-dataset" => create_dataset, "update-dataset" => update_dataset,
-        "delete-dataset" => delete_dataset,
-        "create-report" => create_report, "get-report-request-status" => get_report_request_status,
-        "reload-app" => reload_app, "get-reload" => get_reload, "list-reloads" => list_reloads,
-        "cancel-reload" => cancel_reload, "raw-request" => raw_request,
-    )
-}
-
-fn data_source(name: &str, c: &wit::Connection, input: &str) -> Option<Result<Vec<wit::PicklistItem>, wit::Error>> {
-    dispatch!(data_sources, name, c, input;
-        "select-space" => select_space, "select-user" => select_user, "select-app" => select_app,
-        "select-data-file" => select_data_file, "select-data-store" => select_data_store,
-        "select-data-asset" => select_data_asset, "select-data-set" => select_data_set,
-    )
-}
+crate::exports::for_each_export!(dispatchers);
 
 fn wit_connection(connection: &Connection) -> wit::Connection {
     match connection.clone() {

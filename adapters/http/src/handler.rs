@@ -1,7 +1,9 @@
-//! One request, start to end: the shared secret, the route, the manifest entry, the body, the
-//! call into the connector and the answer. The connector is a trait, so this runs in unit tests.
+//! One request, start to end: the shared secret, the route, the key (looked up in
+//! [`exports`], not in the manifest), the body, the call into the connector and the answer.
+//! The connector is a trait, so this runs in unit tests.
 
 use crate::auth;
+use crate::exports;
 use crate::reply::Reply;
 use crate::request::{self, Connection};
 use crate::route::{self, Group, Route};
@@ -19,15 +21,9 @@ pub enum Output {
 pub trait Connector {
     /// `manifest.get`.
     fn manifest(&self) -> String;
-    /// Calls `interface.wit_name`; `None` when the connector has no such function. An error is
-    /// the WIT `error` as `{"kind": ..., ...}`.
-    fn call(
-        &self,
-        interface: &str,
-        wit_name: &str,
-        connection: &Connection,
-        input: &str,
-    ) -> Option<Result<Output, Value>>;
+    /// Calls the export of `group` with manifest key `key`; `None` when there is none. An error
+    /// is the WIT `error` as `{"kind": ..., ...}`.
+    fn call(&self, group: Group, key: &str, connection: &Connection, input: &str) -> Option<Result<Output, Value>>;
     /// `triggers.ack-poll`.
     fn ack_poll(&self, connection: &Connection, input: &str, poll_id: &str) -> Result<(), Value>;
 }
@@ -60,21 +56,13 @@ pub fn handle(request: Request<'_>, token: Option<&str>, connector: &dyn Connect
         Route::Call { group, key } => (group, key, false),
         Route::Ack { key } => (Group::Triggers, key, true),
     };
-    let manifest: Value = match serde_json::from_str(&connector.manifest()) {
-        Ok(manifest) => manifest,
-        Err(_) => return Reply::failure(500, "internal", "the connector's manifest is not JSON"),
-    };
-    let Some(entry) = manifest[group.manifest_field()].as_array().into_iter().flatten().find(|e| e["key"] == key)
-    else {
+    if !exports::exists(group, key) {
         return Reply::failure(
             404,
             "no-such-export",
             &format!("no {} has this key; GET /v1/manifest lists them", group.manifest_field()),
         );
-    };
-    let (Some(interface), Some(wit_name)) = (entry["interface"].as_str(), entry["witName"].as_str()) else {
-        return Reply::failure(500, "internal", "the manifest entry has no interface or witName");
-    };
+    }
     let body = match (request.body)() {
         Ok(body) => body,
         Err(reply) => return reply,
@@ -89,11 +77,11 @@ pub fn handle(request: Request<'_>, token: Option<&str>, connector: &dyn Connect
             Err(error) => Reply::connector_error(error),
         };
     }
-    match connector.call(interface, wit_name, &call.connection, &call.input) {
+    match connector.call(group, key, &call.connection, &call.input) {
         Some(Ok(Output::Text(text))) => Reply::result_text(&text),
         Some(Ok(Output::Value(value))) => Reply::result(&value),
         Some(Err(error)) => Reply::connector_error(error),
-        None => Reply::failure(500, "internal", "the manifest names a function the connector does not export"),
+        None => Reply::failure(500, "internal", "the adapter lists an export the connector does not bind"),
     }
 }
 
@@ -107,7 +95,7 @@ mod tests {
     use serde_json::json;
     use std::cell::RefCell;
 
-    /// A connector with one action and one trigger that records what it was called with.
+    /// A connector binding two actions and the trigger that records what it was called with.
     #[derive(Default)]
     struct Fake {
         calls: RefCell<Vec<String>>,
@@ -115,20 +103,14 @@ mod tests {
 
     impl Connector for Fake {
         fn manifest(&self) -> String {
-            json!({
-                "actions": [{"key": "getSpace", "witName": "get-space", "interface": "actions"},
-                            {"key": "ghost", "witName": "ghost", "interface": "actions"}],
-                "dataSources": [],
-                "triggers": [{"key": "poll", "witName": "poll-it", "interface": "triggers"}],
-            })
-            .to_string()
+            json!({"actions": [{"key": "getSpace"}]}).to_string()
         }
-        fn call(&self, interface: &str, wit_name: &str, _: &Connection, input: &str) -> Option<Result<Output, Value>> {
-            self.calls.borrow_mut().push(format!("{interface}.{wit_name} {input}"));
-            match wit_name {
-                "get-space" if input.contains("missing") => Some(Err(json!({"kind": "not-found", "status": 404}))),
-                "get-space" => Some(Ok(Output::Text(r#"{"id":"s1"}"#.into()))),
-                "poll-it" => Some(Ok(Output::Value(json!({"created": []})))),
+        fn call(&self, group: Group, key: &str, _: &Connection, input: &str) -> Option<Result<Output, Value>> {
+            self.calls.borrow_mut().push(format!("{group:?}.{key} {input}"));
+            match key {
+                "getSpace" if input.contains("missing") => Some(Err(json!({"kind": "not-found", "status": 404}))),
+                "getSpace" => Some(Ok(Output::Text(r#"{"id":"s1"}"#.into()))),
+                "pollChangesTrigger" => Some(Ok(Output::Value(json!({"created": []})))),
                 _ => None,
             }
         }
@@ -148,7 +130,7 @@ mod tests {
     const CONNECTION: &str = r#""connection": {"type": "apiKey", "apiKey": "k", "tenant": "t"}"#;
 
     #[test]
-    fn calls_go_to_the_manifest_entry_of_the_key() {
+    fn calls_go_to_the_export_of_the_key() {
         let fake = Fake::default();
         let reply = send(
             &fake,
@@ -159,10 +141,16 @@ mod tests {
             &format!("{{{CONNECTION}, \"input\": {{\"spaceId\": \"s1\"}}}}"),
         );
         assert_eq!((reply.status, reply.body.as_str()), (200, r#"{"result":{"id":"s1"}}"#));
-        let reply = send(&fake, None, "POST", "/v1/triggers/poll", None, &format!("{{{CONNECTION}}}"));
+        let reply = send(&fake, None, "POST", "/v1/triggers/pollChangesTrigger", None, &format!("{{{CONNECTION}}}"));
         assert_eq!((reply.status, reply.body.as_str()), (200, r#"{"result":{"created":[]}}"#));
-        let reply =
-            send(&fake, None, "POST", "/v1/triggers/poll/ack", None, &format!("{{{CONNECTION}, \"pollId\": \"p1\"}}"));
+        let reply = send(
+            &fake,
+            None,
+            "POST",
+            "/v1/triggers/pollChangesTrigger/ack",
+            None,
+            &format!("{{{CONNECTION}, \"pollId\": \"p1\"}}"),
+        );
         assert_eq!((reply.status, reply.body.as_str()), (200, r#"{"result":null}"#));
         let missing = send(
             &fake,
@@ -176,10 +164,10 @@ mod tests {
         assert_eq!(
             *fake.calls.borrow(),
             [
-                "actions.get-space {\"spaceId\":\"s1\"}",
-                "triggers.poll-it {}",
+                "Actions.getSpace {\"spaceId\":\"s1\"}",
+                "Triggers.pollChangesTrigger {}",
                 "ack {} p1",
-                "actions.get-space {\"spaceId\":\"missing\"}"
+                "Actions.getSpace {\"spaceId\":\"missing\"}"
             ]
         );
         assert_eq!(send(&fake, None, "GET", "/v1/manifest", None, "").status, 200);
@@ -196,9 +184,13 @@ mod tests {
         assert_eq!((refused.status, refused.header("www-authenticate")), (401, Some("Bearer")));
         assert_eq!(send(&fake, None, "POST", "/v1/actions/noSuch", None, &body).status, 404);
         assert_eq!(send(&fake, None, "POST", "/v1/data-sources/getSpace", None, &body).status, 404);
+        assert_eq!(send(&fake, None, "POST", "/v1/actions/get-space", None, &body).status, 404);
+        assert_eq!(send(&fake, None, "POST", "/v1/triggers/getSpace/ack", None, &body).status, 404);
+        // An unknown key is 404 before the body is read: a bad body does not change it.
+        assert_eq!(send(&fake, None, "POST", "/v1/actions/noSuch", None, "{").status, 404);
         assert_eq!(send(&fake, None, "POST", "/v1/actions/getSpace", None, "{").status, 400);
         assert_eq!(send(&fake, None, "GET", "/v1/actions/getSpace", None, &body).status, 405);
         assert!(fake.calls.borrow().is_empty(), "{:?}", fake.calls.borrow());
-        assert_eq!(send(&fake, None, "POST", "/v1/actions/ghost", None, &body).status, 500);
+        assert_eq!(send(&fake, None, "POST", "/v1/actions/listSpaces", None, &body).status, 500);
     }
 }

@@ -1,7 +1,7 @@
 // Where the suite finds what the Rust build made. The component is built by the harness's
 // build script into `<repo>/target/component/` (host-harness/build.rs, whatever CARGO_TARGET_DIR
 // says); the `qlik-harness` binary lives in the cargo target dir (CARGO_TARGET_DIR, default
-// `<repo>/target`). QLIK_COMPONENT and QLIK_HARNESS_BIN override either.
+// `<repo>/target`). QLIK_COMPONENT, QLIK_HTTP_COMPONENT and QLIK_HARNESS_BIN override them.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,15 @@ export function componentPath() {
     process.env.QLIK_COMPONENT ??
       path.join(repoRoot, "target", "component", "wasm32-wasip2", "release", "qlik_connector.wasm"),
     "the component",
+  );
+}
+
+/** The composed HTTP component: QLIK_HTTP_COMPONENT, else where host-harness/build.rs puts it. */
+export function httpComponentPath() {
+  return required(
+    process.env.QLIK_HTTP_COMPONENT ??
+      path.join(repoRoot, "target", "component", "wasm32-wasip2", "release", "qlik_connector_http.wasm"),
+    "the HTTP component",
   );
 }
 
