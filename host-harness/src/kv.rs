@@ -28,7 +28,12 @@ mod generated {
 use generated::wasi::keyvalue::store;
 
 /// Errors the store reports to the guest.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KvError {
+    /// `open` of a bucket the store does not have (see [`KvStore::with_buckets`]).
+    NoSuchStore,
+    /// The host refused access.
+    AccessDenied,
     /// An I/O or encoding failure.
     Other(String),
 }
@@ -53,6 +58,8 @@ pub struct KvStore {
     dir: Option<PathBuf>,
     memory: Arc<Mutex<Buckets>>,
     failures: Arc<Mutex<InjectedFailures>>,
+    /// The only bucket names `open` accepts; every name when `None`.
+    buckets: Option<Arc<[String]>>,
 }
 
 /// Which guest calls an injected failure hits.
@@ -69,6 +76,8 @@ pub enum KvOp {
 struct InjectedFailures {
     reads: u32,
     writes: u32,
+    /// Bucket name → the error every `open` of it answers.
+    opens: HashMap<String, KvError>,
 }
 
 impl KvStore {
@@ -88,6 +97,33 @@ impl KvStore {
             builder.create(dir).with_context(|| format!("creating state dir {}", dir.display()))?;
         }
         Ok(KvStore { dir: Some(dir.to_path_buf()), ..Default::default() })
+    }
+
+    /// The same store exposing only the buckets `names`: `open` of any other name answers
+    /// `no-such-store` (as `wasmtime serve -S keyvalue`, whose only bucket is `""`). In a state
+    /// dir, `""` is kept in `default.kv.json` (as the Node host does).
+    pub fn with_buckets(self, names: impl IntoIterator<Item = String>) -> Self {
+        KvStore { buckets: Some(names.into_iter().collect()), ..self }
+    }
+
+    /// Makes every guest `open` of `bucket` fail with `error` (`None` ends it). For tests.
+    pub fn fail_open(&self, bucket: &str, error: Option<KvError>) {
+        let opens = &mut self.failures.lock().unwrap().opens;
+        match error {
+            Some(error) => opens.insert(bucket.to_string(), error),
+            None => opens.remove(bucket),
+        };
+    }
+
+    /// Whether a guest may open `bucket`: an injected failure, else a name not exposed, fails.
+    fn check_open(&self, bucket: &str) -> Result<(), KvError> {
+        if let Some(error) = self.failures.lock().unwrap().opens.get(bucket) {
+            return Err(error.clone());
+        }
+        match &self.buckets {
+            Some(names) if !names.iter().any(|n| n == bucket) => Err(KvError::NoSuchStore),
+            _ => Ok(()),
+        }
     }
 
     /// `<dir>/<bucket>` with characters outside `[A-Za-z0-9_-]` replaced; the caller adds the
@@ -236,11 +272,14 @@ impl KvView<'_> {
 
 impl store::Host for KvView<'_> {
     fn open(&mut self, identifier: String) -> Result<Resource<Bucket>, KvError> {
+        self.store.check_open(&identifier)?;
         Ok(self.table.push(Bucket { name: identifier })?)
     }
 
     fn convert_error(&mut self, err: KvError) -> wasmtime::Result<store::Error> {
         match err {
+            KvError::NoSuchStore => Ok(store::Error::NoSuchStore),
+            KvError::AccessDenied => Ok(store::Error::AccessDenied),
             KvError::Other(e) => Ok(store::Error::Other(e)),
         }
     }
@@ -441,5 +480,32 @@ mod tests {
         assert_eq!(map["a/b:c"], b"{\"x\":1}");
         assert_eq!(map["bin"], vec![0xff, 0x00]);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// What a guest's `open` of `name` answers.
+    fn open(store: &KvStore, name: &str) -> Result<(), KvError> {
+        let mut table = ResourceTable::new();
+        let mut view = KvView { store, table: &mut table };
+        store::Host::open(&mut view, name.to_string()).map(drop)
+    }
+
+    #[test]
+    fn buckets_limit_what_opens_and_injected_open_failures_apply() {
+        let every = KvStore::in_memory();
+        assert_eq!(open(&every, "default"), Ok(()));
+        assert_eq!(open(&every, ""), Ok(()));
+        let only_empty = KvStore::in_memory().with_buckets(["".to_string()]);
+        assert_eq!(open(&only_empty, ""), Ok(()));
+        assert_eq!(open(&only_empty, "default"), Err(KvError::NoSuchStore));
+        let mut table = ResourceTable::new();
+        let mut view = KvView { store: &only_empty, table: &mut table };
+        assert!(matches!(store::Host::convert_error(&mut view, KvError::NoSuchStore), Ok(store::Error::NoSuchStore)));
+        assert!(matches!(store::Host::convert_error(&mut view, KvError::AccessDenied), Ok(store::Error::AccessDenied)));
+
+        every.fail_open("default", Some(KvError::AccessDenied));
+        assert_eq!(open(&every, "default"), Err(KvError::AccessDenied));
+        assert_eq!(open(&every, ""), Ok(()), "only the named bucket fails");
+        every.fail_open("default", None);
+        assert_eq!(open(&every, "default"), Ok(()));
     }
 }

@@ -85,6 +85,9 @@ pub struct HarnessOptions {
     /// A new connection per request instead of the harness's keep-alive pool (for comparison
     /// in the benchmark; see [`crate::pool`]).
     pub fresh_connections: bool,
+    /// The only bucket names the component's `wasi:keyvalue` store has (`open` of any other
+    /// answers `no-such-store`, see [`KvStore::with_buckets`]); every name when `None`.
+    pub kv_buckets: Option<Vec<String>>,
 }
 
 /// Per-call store state.
@@ -433,6 +436,9 @@ impl Harness {
         let runtime = Runtime::shared(&path, options.cache_dir.as_deref())?;
         let mut harness = Harness::with_runtime(runtime, options.state_dir.as_deref(), options.outbound)?
             .with_component_env(options.component_env);
+        if let Some(names) = options.kv_buckets {
+            harness.kv = harness.kv.with_buckets(names);
+        }
         if options.fresh_connections {
             harness.outbound = Outbound::new(harness.outbound.policy(), Arc::default(), ConnectionPool::new(false));
         }

@@ -8,6 +8,7 @@ mod connections;
 mod data_files;
 mod data_stores;
 mod hardening;
+mod kv_bucket;
 mod manifest;
 mod openapi_traffic;
 mod openapi_validator;

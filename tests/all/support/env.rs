@@ -32,6 +32,8 @@ pub struct EnvOptions {
     pub request_deadline: Option<Duration>,
     /// A new connection per request instead of the harness's keep-alive pool.
     pub fresh_connections: bool,
+    /// The only keyvalue buckets the host has; every name when `None`.
+    pub kv_buckets: Option<Vec<String>>,
 }
 
 /// One test's world.
@@ -171,6 +173,7 @@ fn harness(sim: &SimHandle, options: &EnvOptions) -> Harness {
         state_dir: options.state_dir.clone(),
         component_env,
         fresh_connections: options.fresh_connections,
+        kv_buckets: options.kv_buckets.clone(),
         ..Default::default()
     })
     .expect("the component loads")
