@@ -1,6 +1,7 @@
 //! The harness's integration tests, in one binary: the CLI contract (the built binary run as a
 //! child process), `serve`'s HTTP contract, `studio`'s JSON API, and the simulated tenant over raw HTTP.
 
+mod child;
 mod cli;
 mod embedding;
 mod limits;

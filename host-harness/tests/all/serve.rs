@@ -4,10 +4,10 @@
 //! tenant for those: checked in `/__sim/requests`), and for every manifest export an empty input
 //! answering exactly what `qlik-harness call` answers.
 
+use crate::child::{spawn, Spawned};
 use qlik_harness::sim::{self, SimConfig, SimHandle};
 use qlik_harness::sim_client::{self, RawResponse};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -28,27 +28,8 @@ impl Served {
         if let Some(token) = token {
             command.env("QLIK_CONNECTOR_TOKEN", token);
         }
-        let mut child = command
-            .args(["serve", "--port", "0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn qlik-harness serve");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let mut pipe = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            sink.lock().unwrap().extend(bytes);
-        });
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("serve's first line");
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let line: Value = serde_json::from_str(&first).unwrap_or_else(|_| panic!("serve's first line: {first:?}"));
+        command.args(["serve", "--port", "0"]).args(extra);
+        let Spawned { child, first_line: line, stderr } = spawn(command, "qlik-harness serve");
         Served { child, url: line["url"].as_str().unwrap().to_string(), stderr }
     }
 

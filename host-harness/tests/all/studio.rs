@@ -4,10 +4,10 @@
 //! secret), an invalid input sends nothing, and without `--connection` it starts a seeded
 //! simulated tenant of its own.
 
+use crate::child::{spawn, Spawned};
 use qlik_harness::sim::{self, SimConfig, SimHandle};
 use qlik_harness::sim_client::{self, RawResponse};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -26,29 +26,9 @@ struct Studio {
 
 impl Studio {
     fn start(args: &[&str]) -> Studio {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qlik-harness"))
-            .env_remove("QLIK_COMPONENT")
-            .args(["studio", "--port", "0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn qlik-harness studio");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let mut pipe = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            sink.lock().unwrap().extend(bytes);
-        });
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("studio's first line");
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let first_line: Value =
-            serde_json::from_str(&first).unwrap_or_else(|_| panic!("studio's first line: {first:?}"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_qlik-harness"));
+        command.env_remove("QLIK_COMPONENT").args(["studio", "--port", "0"]).args(args);
+        let Spawned { child, first_line, stderr } = spawn(command, "qlik-harness studio");
         let url = first_line["url"].as_str().unwrap().trim_end_matches('/').to_string();
         Studio { child, url, first_line, stderr, bodies: Mutex::default() }
     }
