@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod component_yaml;
+pub mod http1;
 pub mod kv;
 pub mod limits;
 pub mod native_host;

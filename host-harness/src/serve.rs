@@ -11,7 +11,6 @@ use hyper::body::Incoming;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -54,24 +53,11 @@ impl Server {
 
     /// Serves HTTP/1.1 on `listener` until the task is dropped.
     pub async fn run(self, listener: TcpListener) -> anyhow::Result<()> {
-        loop {
-            let (stream, _) = listener.accept().await?;
-            // Without it a body written in several pieces waits for the client's delayed ACK
-            // (about 40 ms for the manifest).
-            stream.set_nodelay(true)?;
+        crate::http1::serve(listener, move |request| {
             let server = self.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let server = server.clone();
-                    async move { Ok::<_, std::convert::Infallible>(server.answer(request).await) }
-                });
-                // A client that goes away mid-request is not the server's error.
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+            async move { server.answer(request).await }
+        })
+        .await
     }
 
     /// The component's answer, or a JSON 500 when it gave none (a trap, a limit).

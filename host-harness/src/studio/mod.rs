@@ -24,7 +24,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::RwLock;
-use wasmtime_wasi_http::io::TokioIo;
 
 /// The largest request body the API reads (a 32 MiB upload as base64, with room for its JSON).
 const MAX_BODY: usize = 48 << 20;
@@ -105,21 +104,11 @@ impl Studio {
     pub async fn run(self: Arc<Self>, listener: TcpListener) -> anyhow::Result<()> {
         let local = listener.local_addr()?;
         anyhow::ensure!(local.ip().is_loopback(), "the studio serves on loopback only");
-        loop {
-            let (stream, _) = listener.accept().await?;
-            stream.set_nodelay(true)?;
+        crate::http1::serve(listener, move |request| {
             let studio = self.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let studio = studio.clone();
-                    async move { Ok::<_, std::convert::Infallible>(studio.answer(request, local.port()).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+            async move { studio.answer(request, local.port()).await }
+        })
+        .await
     }
 
     async fn answer(&self, request: hyper::Request<Incoming>, port: u16) -> hyper::Response<Full<Bytes>> {

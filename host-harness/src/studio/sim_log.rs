@@ -31,8 +31,7 @@ pub async fn probe(connection: &Connection, policy: &OutboundPolicy) -> Option<S
 /// The sequence number of the newest request the tenant logged (0 for none), reading only the
 /// entries after `known`, a mark taken earlier (`?after=`: the log is not read whole each Run).
 pub async fn mark(base: &str, known: u64) -> anyhow::Result<u64> {
-    let log = sim_client::request(base, "GET", &format!("/__sim/requests?after={known}"), None).await?;
-    Ok(log["requests"].as_array().into_iter().flatten().filter_map(|r| r["seq"].as_u64()).max().unwrap_or(known))
+    Ok(since(base, known).await?.1)
 }
 
 /// The requests logged after `mark`: method, path, query, status and the tenant's time in ms;

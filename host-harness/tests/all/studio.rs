@@ -202,7 +202,7 @@ async fn a_run_answers_what_call_answers() {
     assert_eq!(state_docs[0]["tenant"], sim.url());
     assert!(state_docs[0]["document"]["sinceMs"].is_number(), "{first}");
     let by_call = call("pollChangesTrigger", &connection, &trigger["input"], &state_dir).await.unwrap();
-    assert_eq!(by_call["polledNoChanges"], true);
+    assert_eq!(by_call["polledNoChanges"], true, "{by_call}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
