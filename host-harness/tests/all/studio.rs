@@ -192,7 +192,9 @@ async fn a_run_answers_what_call_answers() {
         assert!(answer["requests"].is_array(), "{answer}");
     }
     // The trigger, through the same storage as `call --state-dir`: the studio's first run, then
-    // call's poll, agree on the state.
+    // call's poll, agree on the state. The tenant's clock moves on first: a first run reports
+    // changes from its own second on, and the spaces seeded above may share that second.
+    sim_client::request(&sim.url(), "POST", "/__sim/clock", Some(&json!({"advanceSeconds": 2}))).await.unwrap();
     let trigger = json!({"key": "pollChangesTrigger", "input": {"pollResourceType": "spaces"}});
     let (_, first) = studio.post("/api/run", trigger.clone()).await;
     assert_eq!(first["outcome"]["ok"]["polledNoChanges"], true, "{first}");
